@@ -1,0 +1,19 @@
+//! The ABI every side of Perennial shares.
+//!
+//! This crate is the single source of truth for numbers and layouts that more
+//! than one program relies on: the kernel, the boot loader, the servers and
+//! the host tool (`cargo xtask`). It is `no_std` and has no dependencies, so
+//! every side can link it and the host can unit-test it.
+//!
+//! - [`syscall`]: system-call numbers, arguments, results and errors — the
+//!   reference for every call.
+//! - [`layout`]: the user address space.
+//! - [`debug`]: records the kernel reports for `threads` and `mem`.
+//! - [`exit`]: status codes the guest reports to the host.
+
+#![cfg_attr(not(test), no_std)]
+
+pub mod debug;
+pub mod exit;
+pub mod layout;
+pub mod syscall;

@@ -1,0 +1,304 @@
+//! The system-call ABI: numbers, arguments, results and errors.
+//!
+//! # Calling convention
+//!
+//! `syscall` with the number in `rax` and up to six arguments in `rdi`,
+//! `rsi`, `rdx`, `r10`, `r8`, `r9` (the System V order, with `r10` for `rcx`,
+//! which `syscall` overwrites). `rcx` and `r11` are clobbered; every other
+//! register is preserved. The result comes back in `rax`: a value below
+//! 2^63 is success; anything else is the negation of a [`SysError`] code
+//! (decode it with [`decode`]).
+//!
+//! Arguments a call does not use are *reserved* and must be zero: a call
+//! with a non-zero reserved argument fails with [`SysError::InvalidArgument`].
+//! This keeps every bit of the ABI meaningful and lets calls grow arguments
+//! later without ambiguity.
+//!
+//! User pointers are checked by the kernel: the whole range must lie in the
+//! user half, be mapped, and allow the access (read or write); otherwise
+//! the call fails with [`SysError::BadAddress`] and nothing is changed.
+//!
+//! # The calls
+//!
+//! The table below is generated from the one declaration in this file, the
+//! same one that generates [`Syscall`], its numbers and its checked
+//! decoding, so the documentation cannot drift from the ABI.
+
+/// Declares the system calls once: the enum, its numbers, its checked
+/// decoding, each call's name and the reference documentation.
+macro_rules! syscalls {
+    ($( $(#[doc = $doc:literal])* $name:ident = $num:literal, args: $args:literal; )*) => {
+        /// A system call number. Decode untrusted numbers with
+        /// `Syscall::try_from(u64)`: an unknown number is an error, never a panic.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u64)]
+        pub enum Syscall {
+            $( $(#[doc = $doc])* $name = $num, )*
+        }
+
+        impl Syscall {
+            /// Every call, in number order.
+            pub const ALL: &'static [Syscall] = &[$(Syscall::$name),*];
+
+            /// The call's name as the documentation spells it.
+            pub const fn name(self) -> &'static str {
+                match self { $(Syscall::$name => stringify!($name),)* }
+            }
+
+            /// How many of the six argument registers the call reads; the
+            /// rest are reserved and must be zero.
+            pub const fn arg_count(self) -> usize {
+                match self { $(Syscall::$name => $args,)* }
+            }
+        }
+
+        impl TryFrom<u64> for Syscall {
+            type Error = SysError;
+            fn try_from(number: u64) -> Result<Syscall, SysError> {
+                match number {
+                    $( $num => Ok(Syscall::$name), )*
+                    _ => Err(SysError::UnknownSyscall),
+                }
+            }
+        }
+    };
+}
+
+syscalls! {
+    /// `null()` → 0. Does nothing: the cost of entering and leaving the kernel.
+    Null = 0, args: 0;
+    /// `console_write(buf: *const u8, len: usize)` → bytes written. Writes to
+    /// the serial console. `len` ≤ [`MAX_IO_LEN`].
+    ConsoleWrite = 1, args: 2;
+    /// `console_read(buf: *mut u8, len: usize, flags: u64)` → bytes read.
+    /// Blocks until at least one byte arrives unless `flags` has
+    /// [`READ_NONBLOCKING`], in which case it fails with `WouldBlock` when
+    /// nothing is buffered. `len` ≤ [`MAX_IO_LEN`].
+    ConsoleRead = 2, args: 3;
+    /// `thread_create(entry: usize, stack_top: usize, arg: u64, priority: u64)`
+    /// → thread id. Starts a thread of the calling program at `entry` with
+    /// `rdi = arg` and `rsp = stack_top` (16-byte aligned, in user space).
+    /// `priority` is 0 (lowest) to [`MAX_PRIORITY`].
+    ThreadCreate = 3, args: 4;
+    /// `thread_exit(code: u64)` → does not return. Ends the calling thread;
+    /// when it was its program's last thread, the program ends with `code`,
+    /// which must be below [`EXIT_FAULT`] (larger codes are reserved for
+    /// programs the kernel ended).
+    ThreadExit = 4, args: 1;
+    /// `thread_yield()` → 0. Gives the CPU to the next ready thread of the
+    /// same or higher priority.
+    ThreadYield = 5, args: 0;
+    /// `thread_sleep(nanos: u64)` → 0. Sleeps at least `nanos` nanoseconds
+    /// (at most [`MAX_SLEEP_NANOS`]).
+    ThreadSleep = 6, args: 1;
+    /// `thread_sync_wait(word: *const u64, expected: u64, timeout_nanos: u64)`
+    /// → 0 when woken. Sleeps while the aligned 64-bit `*word` equals
+    /// `expected`: fails at once with `WouldBlock` when it already differs,
+    /// with `TimedOut` after `timeout_nanos` (0 means no timeout). The
+    /// primitive for locks, queues, joins and condition variables.
+    ThreadSyncWait = 7, args: 3;
+    /// `thread_sync_wake(word: *const u64, count: u64)` → threads woken.
+    /// Wakes up to `count` threads waiting on `word` (`u64::MAX`: all).
+    ThreadSyncWake = 8, args: 2;
+    /// `clock_read(clock: u64)` → nanoseconds. See [`Clock`].
+    ClockRead = 9, args: 1;
+    /// `poweroff(status: u64)` → does not return on success. Shuts the
+    /// machine down reporting `status` (a [`crate::exit::GuestExit`] code).
+    Poweroff = 10, args: 1;
+    /// `debug_info(kind: u64, buf: *mut u8, len: usize)` → bytes written.
+    /// Fills `buf` with the [`crate::debug`] record `kind` names.
+    DebugInfo = 11, args: 3;
+    /// `program_spawn(name: *const u8, name_len: usize, args: *const u8, args_len: usize)`
+    /// → program id. Starts the boot module `/boot/<name>` as a new program
+    /// with the given argument string.
+    ProgramSpawn = 12, args: 4;
+    /// `program_wait(id: u64, timeout_nanos: u64)` → exit code. Waits for a
+    /// program the caller spawned to end (0 timeout: wait for ever). A
+    /// program the kernel ended because of a fault reports
+    /// `EXIT_FAULT | vector` (see [`fault_vector`]).
+    ProgramWait = 13, args: 2;
+}
+
+/// Exit codes at or above this are the kernel's: `EXIT_FAULT | vector` for a
+/// program ended by CPU exception `vector`.
+pub const EXIT_FAULT: u64 = 0x8000_0000;
+
+/// The exception vector that ended a program, if its exit code says so.
+pub const fn fault_vector(code: u64) -> Option<u8> {
+    if code >= EXIT_FAULT && code < EXIT_FAULT + 256 {
+        Some((code - EXIT_FAULT) as u8)
+    } else {
+        None
+    }
+}
+
+/// Largest buffer one console call moves.
+pub const MAX_IO_LEN: usize = 64 * 1024;
+/// `console_read` flag: fail with `WouldBlock` instead of sleeping.
+pub const READ_NONBLOCKING: u64 = 1;
+/// Highest thread priority.
+pub const MAX_PRIORITY: u64 = 7;
+/// Longest single sleep: one hour.
+pub const MAX_SLEEP_NANOS: u64 = 3_600_000_000_000;
+
+/// Clocks `clock_read` can read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum Clock {
+    /// Nanoseconds since boot; never goes backwards.
+    Monotonic = 0,
+    /// Nanoseconds since 1970-01-01 UTC (boot time from the firmware's clock
+    /// plus the monotonic clock).
+    Realtime = 1,
+    /// The raw time-stamp counter (cycles, not nanoseconds).
+    Cycles = 2,
+}
+
+impl TryFrom<u64> for Clock {
+    type Error = SysError;
+    fn try_from(v: u64) -> Result<Clock, SysError> {
+        match v {
+            0 => Ok(Clock::Monotonic),
+            1 => Ok(Clock::Realtime),
+            2 => Ok(Clock::Cycles),
+            _ => Err(SysError::InvalidArgument),
+        }
+    }
+}
+
+/// Why a system call failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u64)]
+pub enum SysError {
+    /// No system call has that number.
+    UnknownSyscall = 1,
+    /// An argument is out of range, or a reserved argument is not zero.
+    InvalidArgument = 2,
+    /// A pointer argument is outside user space, unmapped, or not accessible
+    /// the way the call needs.
+    BadAddress = 3,
+    /// A length or count is larger than the call allows.
+    TooLarge = 4,
+    /// The named thing does not exist.
+    NotFound = 5,
+    /// The call would have to block and was asked not to (or the value it
+    /// would wait on already changed).
+    WouldBlock = 6,
+    /// The timeout ran out.
+    TimedOut = 7,
+    /// The kernel is out of memory for this request.
+    NoMemory = 8,
+    /// The caller may not do this.
+    PermissionDenied = 9,
+    /// The thing already exists.
+    Exists = 10,
+    /// The resource is in use.
+    Busy = 11,
+    /// The program image is not a valid program.
+    BadProgram = 12,
+}
+
+impl SysError {
+    /// Every error, for tables and tests.
+    pub const ALL: [SysError; 12] = [
+        SysError::UnknownSyscall,
+        SysError::InvalidArgument,
+        SysError::BadAddress,
+        SysError::TooLarge,
+        SysError::NotFound,
+        SysError::WouldBlock,
+        SysError::TimedOut,
+        SysError::NoMemory,
+        SysError::PermissionDenied,
+        SysError::Exists,
+        SysError::Busy,
+        SysError::BadProgram,
+    ];
+
+    /// What `rax` holds when a call fails with this error.
+    pub const fn to_raw(self) -> u64 {
+        (self as u64).wrapping_neg()
+    }
+
+    /// A short description for people.
+    pub const fn describe(self) -> &'static str {
+        match self {
+            SysError::UnknownSyscall => "unknown system call",
+            SysError::InvalidArgument => "invalid argument",
+            SysError::BadAddress => "bad address",
+            SysError::TooLarge => "too large",
+            SysError::NotFound => "not found",
+            SysError::WouldBlock => "would block",
+            SysError::TimedOut => "timed out",
+            SysError::NoMemory => "out of memory",
+            SysError::PermissionDenied => "permission denied",
+            SysError::Exists => "already exists",
+            SysError::Busy => "busy",
+            SysError::BadProgram => "not a valid program",
+        }
+    }
+}
+
+impl core::fmt::Display for SysError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// Encodes a call's outcome into `rax`.
+pub fn encode(result: Result<u64, SysError>) -> u64 {
+    match result {
+        Ok(value) if value < 1 << 63 => value,
+        Ok(_) => SysError::TooLarge.to_raw(),
+        Err(err) => err.to_raw(),
+    }
+}
+
+/// Decodes `rax` after a call. A negative value that is no known error
+/// (which a correct kernel never returns) decodes as `InvalidArgument`.
+pub fn decode(raw: u64) -> Result<u64, SysError> {
+    if raw < 1 << 63 {
+        return Ok(raw);
+    }
+    let code = raw.wrapping_neg();
+    Err(SysError::ALL
+        .into_iter()
+        .find(|e| *e as u64 == code)
+        .unwrap_or(SysError::InvalidArgument))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_number_round_trips_and_unknown_numbers_are_errors() {
+        for (i, call) in Syscall::ALL.iter().enumerate() {
+            assert_eq!(*call as u64, i as u64, "numbers are dense and ordered");
+            assert_eq!(Syscall::try_from(*call as u64), Ok(*call));
+            assert!(call.arg_count() <= 6);
+            assert!(!call.name().is_empty());
+        }
+        for bad in [Syscall::ALL.len() as u64, 999, u64::MAX, 1 << 63] {
+            assert_eq!(Syscall::try_from(bad), Err(SysError::UnknownSyscall));
+        }
+    }
+
+    #[test]
+    fn results_round_trip_through_rax() {
+        for value in [0, 1, 4096, (1 << 63) - 1] {
+            assert_eq!(decode(encode(Ok(value))), Ok(value));
+        }
+        for err in SysError::ALL {
+            assert_eq!(decode(encode(Err(err))), Err(err));
+        }
+        assert_eq!(decode(encode(Ok(1 << 63))), Err(SysError::TooLarge));
+        assert_eq!(decode(u64::MAX - 500), Err(SysError::InvalidArgument));
+    }
+
+    #[test]
+    fn clocks_decode_checked() {
+        assert_eq!(Clock::try_from(0), Ok(Clock::Monotonic));
+        assert_eq!(Clock::try_from(3), Err(SysError::InvalidArgument));
+    }
+}
