@@ -1,0 +1,92 @@
+//! Building the guest's pieces: the kernel, the built-in loader and the
+//! modules, each for its own target.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{Result, XtaskError};
+
+/// The kernel and modules are freestanding x86-64 ELF files.
+pub const KERNEL_TARGET: &str = "x86_64-unknown-none";
+/// The built-in loader is a UEFI application.
+pub const LOADER_TARGET: &str = "x86_64-unknown-uefi";
+
+/// The workspace's top directory (this crate lives in `iso/`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("iso/ has a parent directory")
+        .to_path_buf()
+}
+
+/// The user programs every image carries, as (package, module name, module
+/// command line). `init` is started by the kernel; the others are started
+/// from the shell (`run NAME`).
+pub const PROGRAMS: [(&str, &str, &str); 2] = [("init", "init", "init"), ("utest", "utest", "utest")];
+
+/// A module the system boots with, as named in `limine.conf`.
+#[derive(Clone, Debug)]
+pub struct BuiltModule {
+    /// File name under `/boot/`.
+    pub name: String,
+    /// The module's command line.
+    pub cmdline: String,
+    /// Where the build put it.
+    pub path: PathBuf,
+}
+
+/// Everything one build produced.
+#[derive(Clone, Debug)]
+pub struct Built {
+    /// The kernel ELF.
+    pub kernel: PathBuf,
+    /// The built-in loader (`BOOTX64.EFI`).
+    pub loader: PathBuf,
+    /// The system's modules, in boot order.
+    pub modules: Vec<BuiltModule>,
+}
+
+/// Builds the kernel, the loader and every module.
+pub fn build_all(release: bool) -> Result<Built> {
+    let profile = if release { "release" } else { "debug" };
+    cargo_build(&["microkernel"], KERNEL_TARGET, release)?;
+    cargo_build(&["loader"], LOADER_TARGET, release)?;
+    let packages: Vec<&str> = PROGRAMS.iter().map(|(package, _, _)| *package).collect();
+    cargo_build(&packages, KERNEL_TARGET, release)?;
+    let out = |target: &str, file: &str| PathBuf::from("target").join(target).join(profile).join(file);
+    Ok(Built {
+        kernel: out(KERNEL_TARGET, "kernel"),
+        loader: out(LOADER_TARGET, "loader.efi"),
+        modules: PROGRAMS
+            .iter()
+            .map(|(package, name, cmdline)| BuiltModule {
+                name: name.to_string(),
+                cmdline: cmdline.to_string(),
+                path: out(KERNEL_TARGET, package),
+            })
+            .collect(),
+    })
+}
+
+fn cargo_build(packages: &[&str], target: &str, release: bool) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--quiet", "--target", target]);
+    for package in packages {
+        cmd.args(["--package", package]);
+    }
+    if release {
+        cmd.arg("--release");
+    }
+    let status = cmd
+        .status()
+        .map_err(|e| XtaskError::CommandFailed(format!("cannot run cargo: {e}")))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(XtaskError::CommandFailed(format!(
+            "building {} for {target} failed",
+            packages.join(", ")
+        )))
+    }
+}

@@ -1,0 +1,3 @@
+//! Scenario suites, one module per area of the system.
+
+pub mod boot;
