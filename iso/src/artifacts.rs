@@ -22,7 +22,8 @@ pub fn workspace_root() -> PathBuf {
 /// The user programs every image carries, as (package, module name, module
 /// command line). `init` is started by the kernel; the others are started
 /// from the shell (`run NAME`).
-pub const PROGRAMS: [(&str, &str, &str); 2] = [("init", "init", "init"), ("utest", "utest", "utest")];
+pub const PROGRAMS: [(&str, &str, &str); 2] =
+    [("init", "init", "init"), ("utest", "utest", "utest")];
 
 /// A module the system boots with, as named in `limine.conf`.
 #[derive(Clone, Debug)]
@@ -53,7 +54,12 @@ pub fn build_all(release: bool) -> Result<Built> {
     cargo_build(&["loader"], LOADER_TARGET, release)?;
     let packages: Vec<&str> = PROGRAMS.iter().map(|(package, _, _)| *package).collect();
     cargo_build(&packages, KERNEL_TARGET, release)?;
-    let out = |target: &str, file: &str| PathBuf::from("target").join(target).join(profile).join(file);
+    let out = |target: &str, file: &str| {
+        PathBuf::from("target")
+            .join(target)
+            .join(profile)
+            .join(file)
+    };
     Ok(Built {
         kernel: out(KERNEL_TARGET, "kernel"),
         loader: out(LOADER_TARGET, "loader.efi"),

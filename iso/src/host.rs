@@ -19,14 +19,22 @@ struct Tool {
 }
 
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
-const XORRISO: Tool = Tool { present: || on_path("xorriso"), package: "xorriso" };
-const MTOOLS: Tool = Tool { present: || on_path("mformat") && on_path("mcopy"), package: "mtools" };
-const QEMU: Tool = Tool { present: || on_path("qemu-system-x86_64"), package: "qemu-system-x86" };
+const XORRISO: Tool = Tool {
+    present: || on_path("xorriso"),
+    package: "xorriso",
+};
+const MTOOLS: Tool = Tool {
+    present: || on_path("mformat") && on_path("mcopy"),
+    package: "mtools",
+};
+const QEMU: Tool = Tool {
+    present: || on_path("qemu-system-x86_64"),
+    package: "qemu-system-x86",
+};
 const OVMF: Tool = Tool {
     present: || Path::new(OVMF_CODE).is_file() && Path::new(OVMF_VARS).is_file(),
     package: "ovmf",
@@ -51,7 +59,11 @@ pub fn ensure_all() -> Result<()> {
 }
 
 fn ensure(tools: &[Tool]) -> Result<()> {
-    let missing: Vec<&str> = tools.iter().filter(|t| !(t.present)()).map(|t| t.package).collect();
+    let missing: Vec<&str> = tools
+        .iter()
+        .filter(|t| !(t.present)())
+        .map(|t| t.package)
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -62,7 +74,10 @@ fn ensure(tools: &[Tool]) -> Result<()> {
             missing.join(", ")
         )));
     }
-    eprintln!("xtask: installing missing host tools: {} (apt-get)", missing.join(" "));
+    eprintln!(
+        "xtask: installing missing host tools: {} (apt-get)",
+        missing.join(" ")
+    );
     apt(&["update", "-qq"])?;
     let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
     install.extend(&missing);
@@ -85,7 +100,10 @@ fn apt(args: &[&str]) -> Result<()> {
     if status.success() {
         Ok(())
     } else {
-        Err(XtaskError::CommandFailed(format!("apt-get {} failed ({status})", args.join(" "))))
+        Err(XtaskError::CommandFailed(format!(
+            "apt-get {} failed ({status})",
+            args.join(" ")
+        )))
     }
 }
 

@@ -23,11 +23,20 @@ pub struct LimineDir {
 }
 
 /// Files a Limine binary release must contain for our recipe.
-const LIMINE_FILES: [&str; 4] = ["limine-bios.sys", "limine-bios-cd.bin", "limine-uefi-cd.bin", "BOOTX64.EFI"];
+const LIMINE_FILES: [&str; 4] = [
+    "limine-bios.sys",
+    "limine-bios-cd.bin",
+    "limine-uefi-cd.bin",
+    "BOOTX64.EFI",
+];
 
 /// Prefixes searched when `LIMINE_DIR` is not set.
-const LIMINE_PREFIXES: [&str; 4] =
-    ["/usr/share/limine", "/usr/local/share/limine", "/usr/lib/limine", "/opt/limine"];
+const LIMINE_PREFIXES: [&str; 4] = [
+    "/usr/share/limine",
+    "/usr/local/share/limine",
+    "/usr/lib/limine",
+    "/opt/limine",
+];
 
 /// The loader an image is made for.
 #[derive(Clone, Debug)]
@@ -134,7 +143,9 @@ impl ImageSpec {
 
 /// The `limine.conf` for a kernel command line and modules (Limine 8 syntax).
 pub fn limine_conf(cmdline: &str, modules: &[ModuleFile]) -> String {
-    let mut conf = String::from("# Written by `cargo xtask`; read by Limine and by the built-in loader.\ntimeout: 0\n\n/Perennial\n");
+    let mut conf = String::from(
+        "# Written by `cargo xtask`; read by Limine and by the built-in loader.\ntimeout: 0\n\n/Perennial\n",
+    );
     conf += "    protocol: limine\n    kernel_path: boot():/boot/kernel\n";
     if !cmdline.is_empty() {
         conf += &format!("    cmdline: {cmdline}\n");
@@ -157,36 +168,73 @@ pub fn assemble(spec: &ImageSpec, iso: &Path) -> Result<PathBuf> {
         .clone()
         .unwrap_or_else(|| limine_conf(&spec.cmdline, &spec.modules));
     place(&tree.join("boot/kernel"), &spec.kernel)?;
-    place(&tree.join("boot/limine/limine.conf"), &Source::Bytes(conf.into_bytes()))?;
+    place(
+        &tree.join("boot/limine/limine.conf"),
+        &Source::Bytes(conf.into_bytes()),
+    )?;
     for module in &spec.modules {
         place(&tree.join("boot").join(&module.name), &module.source)?;
     }
     match &spec.loader {
         LoaderChoice::Builtin => {
-            place(&tree.join("EFI/BOOT/BOOTX64.EFI"), &Source::Path(spec.builtin_loader.clone()))?;
+            place(
+                &tree.join("EFI/BOOT/BOOTX64.EFI"),
+                &Source::Path(spec.builtin_loader.clone()),
+            )?;
             let esp = iso.with_extension("esp.img");
             fat_image(&tree, &esp)?;
             place(&tree.join("boot/efiboot.img"), &Source::Path(esp.clone()))?;
-            run(Command::new("xorriso").args(["-as", "mkisofs", "-quiet", "-R", "-r", "-J"])
+            run(Command::new("xorriso")
+                .args(["-as", "mkisofs", "-quiet", "-R", "-r", "-J"])
                 .args(["-e", "boot/efiboot.img", "-no-emul-boot"])
-                .args(["-efi-boot-part", "--efi-boot-image", "--protective-msdos-label"])
+                .args([
+                    "-efi-boot-part",
+                    "--efi-boot-image",
+                    "--protective-msdos-label",
+                ])
                 .arg(&tree)
                 .arg("-o")
                 .arg(iso))?;
         }
         LoaderChoice::Limine(limine) => {
-            for file in ["limine-bios.sys", "limine-bios-cd.bin", "limine-uefi-cd.bin"] {
-                place(&tree.join("boot/limine").join(file), &Source::Path(limine.dir.join(file)))?;
+            for file in [
+                "limine-bios.sys",
+                "limine-bios-cd.bin",
+                "limine-uefi-cd.bin",
+            ] {
+                place(
+                    &tree.join("boot/limine").join(file),
+                    &Source::Path(limine.dir.join(file)),
+                )?;
             }
-            place(&tree.join("EFI/BOOT/BOOTX64.EFI"), &Source::Path(limine.dir.join("BOOTX64.EFI")))?;
-            run(Command::new("xorriso").args(["-as", "mkisofs", "-quiet", "-R", "-r", "-J"])
-                .args(["-b", "boot/limine/limine-bios-cd.bin", "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table"])
+            place(
+                &tree.join("EFI/BOOT/BOOTX64.EFI"),
+                &Source::Path(limine.dir.join("BOOTX64.EFI")),
+            )?;
+            run(Command::new("xorriso")
+                .args(["-as", "mkisofs", "-quiet", "-R", "-r", "-J"])
+                .args([
+                    "-b",
+                    "boot/limine/limine-bios-cd.bin",
+                    "-no-emul-boot",
+                    "-boot-load-size",
+                    "4",
+                    "-boot-info-table",
+                ])
                 .args(["-hfsplus", "-apm-block-size", "2048"])
-                .args(["--efi-boot", "boot/limine/limine-uefi-cd.bin", "-efi-boot-part", "--efi-boot-image", "--protective-msdos-label"])
+                .args([
+                    "--efi-boot",
+                    "boot/limine/limine-uefi-cd.bin",
+                    "-efi-boot-part",
+                    "--efi-boot-image",
+                    "--protective-msdos-label",
+                ])
                 .arg(&tree)
                 .arg("-o")
                 .arg(iso))?;
-            run(Command::new(limine_tool(limine)?).arg("bios-install").arg(iso))?;
+            run(Command::new(limine_tool(limine)?)
+                .arg("bios-install")
+                .arg(iso))?;
         }
     }
     Ok(iso.to_path_buf())
@@ -199,16 +247,21 @@ fn limine_tool(limine: &LimineDir) -> Result<PathBuf> {
     if in_dir.is_file() {
         return Ok(in_dir);
     }
-    if let Some(found) = std::env::var_os("PATH")
-        .and_then(|p| std::env::split_paths(&p).map(|d| d.join("limine")).find(|p| p.is_file()))
-    {
+    if let Some(found) = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("limine"))
+            .find(|p| p.is_file())
+    }) {
         return Ok(found);
     }
     let source = limine.dir.join("limine.c");
     let built = PathBuf::from("target/limine-host-tool");
     if source.is_file() {
         if !built.is_file() {
-            run(Command::new("cc").args(["-O2", "-std=c99", "-o"]).arg(&built).arg(&source))?;
+            run(Command::new("cc")
+                .args(["-O2", "-std=c99", "-o"])
+                .arg(&built)
+                .arg(&source))?;
         }
         return Ok(built);
     }
@@ -225,19 +278,44 @@ fn fat_image(tree: &Path, img: &Path) -> Result<()> {
     let mib = (payload + (1 << 20) + payload / 8).div_ceil(1 << 20).max(4);
     let sectors = mib * 2048;
     std::fs::write(img, []).map_err(|e| XtaskError::Io(img.display().to_string(), e))?;
-    let file = std::fs::OpenOptions::new().write(true).open(img).map_err(|e| XtaskError::Io(img.display().to_string(), e))?;
-    file.set_len(mib << 20).map_err(|e| XtaskError::Io(img.display().to_string(), e))?;
-    run(Command::new("mformat").arg("-i").arg(img).args(["-T", &sectors.to_string(), "-h", "16", "-s", "32", "::"]))?;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(img)
+        .map_err(|e| XtaskError::Io(img.display().to_string(), e))?;
+    file.set_len(mib << 20)
+        .map_err(|e| XtaskError::Io(img.display().to_string(), e))?;
+    run(Command::new("mformat").arg("-i").arg(img).args([
+        "-T",
+        &sectors.to_string(),
+        "-h",
+        "16",
+        "-s",
+        "32",
+        "::",
+    ]))?;
     let mut dirs: Vec<PathBuf> = Vec::new();
     for (file, _) in walk(tree)? {
         let rel = file.strip_prefix(tree).expect("walk stays under tree");
-        for parent in rel.ancestors().skip(1).collect::<Vec<_>>().into_iter().rev() {
+        for parent in rel
+            .ancestors()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+        {
             if !parent.as_os_str().is_empty() && !dirs.iter().any(|d| d == parent) {
-                run(Command::new("mmd").arg("-i").arg(img).arg(format!("::/{}", parent.display())))?;
+                run(Command::new("mmd")
+                    .arg("-i")
+                    .arg(img)
+                    .arg(format!("::/{}", parent.display())))?;
                 dirs.push(parent.to_path_buf());
             }
         }
-        run(Command::new("mcopy").arg("-i").arg(img).arg(&file).arg(format!("::/{}", rel.display())))?;
+        run(Command::new("mcopy")
+            .arg("-i")
+            .arg(img)
+            .arg(&file)
+            .arg(format!("::/{}", rel.display())))?;
     }
     Ok(())
 }
@@ -282,7 +360,9 @@ fn place(dest: &Path, source: &Source) -> Result<()> {
 /// Runs a host command, turning failure into an error that names it.
 pub fn run(cmd: &mut Command) -> Result<()> {
     let shown = format!("{cmd:?}");
-    let out = cmd.output().map_err(|e| XtaskError::CommandFailed(format!("cannot run {shown}: {e}")))?;
+    let out = cmd
+        .output()
+        .map_err(|e| XtaskError::CommandFailed(format!("cannot run {shown}: {e}")))?;
     if out.status.success() {
         return Ok(());
     }
@@ -301,11 +381,23 @@ mod tests {
     #[test]
     fn conf_names_kernel_cmdline_and_each_module_in_order() {
         let modules = vec![
-            ModuleFile { name: "init".into(), cmdline: "init --verbose".into(), source: Source::Bytes(vec![]) },
-            ModuleFile { name: "blob".into(), cmdline: String::new(), source: Source::Bytes(vec![]) },
+            ModuleFile {
+                name: "init".into(),
+                cmdline: "init --verbose".into(),
+                source: Source::Bytes(vec![]),
+            },
+            ModuleFile {
+                name: "blob".into(),
+                cmdline: String::new(),
+                source: Source::Bytes(vec![]),
+            },
         ];
         let conf = limine_conf("a=b c", &modules);
-        let lines: Vec<&str> = conf.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+        let lines: Vec<&str> = conf
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
         assert_eq!(
             lines,
             [

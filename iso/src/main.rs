@@ -5,6 +5,7 @@
 //! xorriso, mtools), installing it with `apt-get` when running as root.
 
 mod artifacts;
+mod bench;
 mod host;
 mod image;
 mod pmem;
@@ -34,6 +35,15 @@ enum Command {
     Run(RunArgs),
     /// Run the host unit tests, then every in-QEMU test; ends with `N passed, N failed`.
     Test(TestArgs),
+    /// Boot the system, run the benchmarks and print their figures.
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args, Clone)]
+struct BenchArgs {
+    /// Run QEMU with `-icount shift=0` so cycle counts repeat exactly.
+    #[arg(long)]
+    icount: bool,
 }
 
 #[derive(clap::Args, Clone)]
@@ -151,6 +161,7 @@ fn main() -> ExitCode {
         }),
         Command::Run(args) => run(&args),
         Command::Test(args) => testing::run(args.only.as_deref(), !args.no_host),
+        Command::Bench(args) => bench::run(args.icount),
     };
     result.unwrap_or_else(|err| {
         eprintln!("xtask: error: {err}");
@@ -182,6 +193,7 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
         firmware,
         pmem,
         gdb: args.gdb,
+        icount: false,
     };
     let timeout = args.timeout.map(std::time::Duration::from_secs);
     let report = qemu::run_interactive(&machine, timeout)?;

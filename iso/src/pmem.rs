@@ -17,7 +17,9 @@ pub const PMEM_ALIGN: u64 = 2 << 20;
 pub fn parse_size(text: &str) -> Result<u64> {
     let bad = || XtaskError::Usage(format!("bad size {text:?}: use e.g. 256M or 1G"));
     let lower = text.trim().to_ascii_lowercase();
-    let digits_end = lower.find(|c: char| !c.is_ascii_digit()).unwrap_or(lower.len());
+    let digits_end = lower
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(lower.len());
     let (digits, unit) = lower.split_at(digits_end);
     let value: u64 = digits.parse().map_err(|_| bad())?;
     let shift = match unit.trim_end_matches("ib").trim_end_matches('b') {
@@ -69,10 +71,17 @@ pub fn prepare(path: &Path, size: u64, fresh: bool) -> Result<PmemFile> {
             )));
         }
     } else {
-        let file = OpenOptions::new().create_new(true).write(true).open(path).map_err(io)?;
+        let file = OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .open(path)
+            .map_err(io)?;
         file.set_len(size).map_err(io)?;
     }
-    Ok(PmemFile { path: path.to_path_buf(), size })
+    Ok(PmemFile {
+        path: path.to_path_buf(),
+        size,
+    })
 }
 
 #[cfg(test)]

@@ -68,6 +68,9 @@ pub struct Machine {
     pub pmem: Option<PmemFile>,
     /// Stop at the first instruction and wait for gdb on tcp::1234.
     pub gdb: bool,
+    /// Run with `-icount shift=0`: the guest's clock advances one tick per
+    /// instruction, so cycle figures repeat exactly from run to run.
+    pub icount: bool,
 }
 
 impl Machine {
@@ -79,23 +82,42 @@ impl Machine {
             .args(["-m", &format!("{RAM_MIB}M,slots=2,maxmem={maxmem_mib}M")])
             .args(["-nodefaults", "-display", "none", "-no-reboot"])
             .args(["-serial", "stdio", "-monitor", "none"])
-            .args(["-device", &format!("isa-debug-exit,iobase={:#x},iosize=0x04", protocols::exit::DEBUG_EXIT_PORT)])
+            .args([
+                "-device",
+                &format!(
+                    "isa-debug-exit,iobase={:#x},iosize=0x04",
+                    protocols::exit::DEBUG_EXIT_PORT
+                ),
+            ])
             .arg("-cdrom")
             .arg(&self.iso);
         if let Some(pmem) = &self.pmem {
             cmd.args([
                 "-object",
-                &format!("memory-backend-file,id=pmem0,share=on,mem-path={},size={}", pmem.path.display(), pmem.size),
+                &format!(
+                    "memory-backend-file,id=pmem0,share=on,mem-path={},size={}",
+                    pmem.path.display(),
+                    pmem.size
+                ),
                 "-device",
                 "nvdimm,id=nvdimm0,memdev=pmem0",
             ]);
         }
         if self.firmware == Firmware::Uefi {
-            cmd.args(["-drive", &format!("if=pflash,format=raw,readonly=on,file={OVMF_CODE}")])
-                .args(["-drive", &format!("if=pflash,format=raw,file={}", vars.display())]);
+            cmd.args([
+                "-drive",
+                &format!("if=pflash,format=raw,readonly=on,file={OVMF_CODE}"),
+            ])
+            .args([
+                "-drive",
+                &format!("if=pflash,format=raw,file={}", vars.display()),
+            ]);
         }
         if self.gdb {
             cmd.args(["-s", "-S"]);
+        }
+        if self.icount {
+            cmd.args(["-icount", "shift=0"]);
         }
         cmd
     }
@@ -134,7 +156,12 @@ pub fn run_interactive(machine: &Machine, timeout: Option<Duration>) -> Result<R
 }
 
 /// Boots `machine`, feeds `input`, and waits until it ends or `timeout` runs out.
-pub fn session(machine: &Machine, input: Input, timeout: Option<Duration>, echo: bool) -> Result<Report> {
+pub fn session(
+    machine: &Machine,
+    input: Input,
+    timeout: Option<Duration>,
+    echo: bool,
+) -> Result<Report> {
     let vars = ovmf_vars_copy(machine)?;
     let mut cmd = machine.command(&vars);
     cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
@@ -162,7 +189,10 @@ pub fn session(machine: &Machine, input: Input, timeout: Option<Duration>, echo:
                     let _ = out.write_all(&buf[..n]);
                     let _ = out.flush();
                 }
-                console.lock().expect("console lock").push(&buf[..n], started);
+                console
+                    .lock()
+                    .expect("console lock")
+                    .push(&buf[..n], started);
             }
         })
     };
@@ -172,7 +202,10 @@ pub fn session(machine: &Machine, input: Input, timeout: Option<Duration>, echo:
     };
 
     let exit = loop {
-        if let Some(status) = child.try_wait().map_err(|e| XtaskError::CommandFailed(format!("waiting for QEMU: {e}")))? {
+        if let Some(status) = child
+            .try_wait()
+            .map_err(|e| XtaskError::CommandFailed(format!("waiting for QEMU: {e}")))?
+        {
             let code = status.code().unwrap_or(-1);
             break GuestExit::from_host_status(code).map_or(Exit::Status(code), Exit::Guest);
         }

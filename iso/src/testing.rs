@@ -12,7 +12,7 @@ use perennial_tests::{Boot, Broken, Firmware as ScenarioFirmware, Loader, Pmem, 
 use crate::artifacts::{self, Built};
 use crate::image::{self, ImageSpec, LoaderChoice, ModuleFile, Source};
 use crate::qemu::{self, Firmware, Input, Machine};
-use crate::{host, pmem, Result, XtaskError};
+use crate::{Result, XtaskError, host, pmem};
 
 /// Tallies across the whole run.
 #[derive(Default, Debug, Clone, Copy)]
@@ -28,7 +28,10 @@ pub fn run(only: Option<&str>, with_host: bool) -> Result<ExitCode> {
     let mut tally = Tally::default();
     if with_host && only.is_none() {
         let host = host_tests()?;
-        println!("xtask: host unit tests: {} passed, {} failed", host.passed, host.failed);
+        println!(
+            "xtask: host unit tests: {} passed, {} failed",
+            host.passed, host.failed
+        );
         tally.passed += host.passed;
         tally.failed += host.failed;
     }
@@ -40,18 +43,29 @@ pub fn run(only: Option<&str>, with_host: bool) -> Result<ExitCode> {
         .into_iter()
         .filter(|s| only.is_none_or(|o| s.name.contains(o)))
         .collect();
-    std::fs::create_dir_all("target/test-runs").map_err(|e| XtaskError::Io("target/test-runs".into(), e))?;
+    std::fs::create_dir_all("target/test-runs")
+        .map_err(|e| XtaskError::Io("target/test-runs".into(), e))?;
 
     let queue = Mutex::new(scenarios.into_iter());
     let results = Mutex::new(Vec::new());
-    let jobs = std::env::var("PERENNIAL_TEST_JOBS").ok().and_then(|j| j.parse().ok()).unwrap_or(2usize);
+    let jobs = std::env::var("PERENNIAL_TEST_JOBS")
+        .ok()
+        .and_then(|j| j.parse().ok())
+        .unwrap_or(2usize);
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {
-            scope.spawn(|| loop {
-                let Some(scenario) = queue.lock().expect("queue lock").next() else { break };
-                let result = run_one(&scenario, &built, limine.as_ref());
-                print_result(&scenario, &result);
-                results.lock().expect("results lock").push((scenario, result));
+            scope.spawn(|| {
+                loop {
+                    let Some(scenario) = queue.lock().expect("queue lock").next() else {
+                        break;
+                    };
+                    let result = run_one(&scenario, &built, limine.as_ref());
+                    print_result(&scenario, &result);
+                    results
+                        .lock()
+                        .expect("results lock")
+                        .push((scenario, result));
+                }
             });
         }
     });
@@ -60,7 +74,10 @@ pub fn run(only: Option<&str>, with_host: bool) -> Result<ExitCode> {
     let mut timings = Vec::new();
     for (scenario, result) in &results {
         match result {
-            Ok(RunResult::Passed { banner_after: Some(after), .. }) => {
+            Ok(RunResult::Passed {
+                banner_after: Some(after),
+                ..
+            }) => {
                 timings.push((scenario.name, *after));
                 tally.passed += 1;
             }
@@ -75,13 +92,25 @@ pub fn run(only: Option<&str>, with_host: bool) -> Result<ExitCode> {
             println!("    {:<40} {:>7.3} s", name, after.as_secs_f64());
         }
     }
-    println!("\nxtask: suite took {:.0} s", started.elapsed().as_secs_f64());
-    println!("{} passed, {} failed, {} skipped", tally.passed, tally.failed, tally.skipped);
-    Ok(if tally.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    println!(
+        "\nxtask: suite took {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "{} passed, {} failed, {} skipped",
+        tally.passed, tally.failed, tally.skipped
+    );
+    Ok(if tally.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 enum RunResult {
-    Passed { banner_after: Option<std::time::Duration> },
+    Passed {
+        banner_after: Option<std::time::Duration>,
+    },
     Failed(String),
     Skipped(&'static str),
 }
@@ -90,24 +119,45 @@ fn print_result(scenario: &Scenario, result: &Result<RunResult>) {
     match result {
         Ok(RunResult::Passed { .. }) => println!("test {} ... ok", scenario.name),
         Ok(RunResult::Skipped(why)) => println!("test {} ... skipped ({why})", scenario.name),
-        Ok(RunResult::Failed(why)) => println!("test {} ... FAILED\n    {}", scenario.name, why.replace('\n', "\n    ")),
+        Ok(RunResult::Failed(why)) => println!(
+            "test {} ... FAILED\n    {}",
+            scenario.name,
+            why.replace('\n', "\n    ")
+        ),
         Err(err) => println!("test {} ... FAILED (harness: {err})", scenario.name),
     }
 }
 
-fn run_one(scenario: &Scenario, built: &Built, limine: Option<&image::LimineDir>) -> Result<RunResult> {
+fn run_one(
+    scenario: &Scenario,
+    built: &Built,
+    limine: Option<&image::LimineDir>,
+) -> Result<RunResult> {
     let boot = &scenario.boot;
     let loader = match (boot.loader, limine) {
         (Loader::Builtin, _) => LoaderChoice::Builtin,
         (Loader::Limine, Some(dir)) => LoaderChoice::Limine(dir.clone()),
-        (Loader::Limine, None) => return Ok(RunResult::Skipped("no Limine release; set LIMINE_DIR")),
+        (Loader::Limine, None) => {
+            return Ok(RunResult::Skipped("no Limine release; set LIMINE_DIR"));
+        }
     };
-    let stem: String = scenario.name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    let stem: String = scenario
+        .name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
     let dir = PathBuf::from("target/test-runs");
-    let iso = image::assemble(&image_spec(boot, built, loader), &dir.join(format!("{stem}.iso")))?;
+    let iso = image::assemble(
+        &image_spec(boot, built, loader),
+        &dir.join(format!("{stem}.iso")),
+    )?;
     let pmem = match boot.pmem {
         Pmem::None => None,
-        Pmem::Fresh(size) => Some(pmem::prepare(&dir.join(format!("{stem}.pmem")), size, true)?),
+        Pmem::Fresh(size) => Some(pmem::prepare(
+            &dir.join(format!("{stem}.pmem")),
+            size,
+            true,
+        )?),
     };
     let machine = Machine {
         iso,
@@ -117,20 +167,24 @@ fn run_one(scenario: &Scenario, built: &Built, limine: Option<&image::LimineDir>
         },
         pmem,
         gdb: false,
+        icount: false,
     };
     // Input (then end-of-input) goes in once the kernel is up; a scenario with
     // no input still gets end-of-input, so the shell powers the machine off.
     let input = Input::Script(boot.input.clone());
     let report = qemu::session(&machine, input, Some(boot.timeout), false)?;
     let log = dir.join(format!("{stem}.log"));
-    std::fs::write(&log, &report.console).map_err(|e| XtaskError::Io(log.display().to_string(), e))?;
+    std::fs::write(&log, &report.console)
+        .map_err(|e| XtaskError::Io(log.display().to_string(), e))?;
     let outcome = perennial_tests::Outcome {
         console: report.console,
         exit: report.exit,
         banner_after: report.banner_after,
     };
     Ok(match scenario.verify(&outcome) {
-        Ok(()) => RunResult::Passed { banner_after: report.banner_after },
+        Ok(()) => RunResult::Passed {
+            banner_after: report.banner_after,
+        },
         Err(why) => RunResult::Failed(format!("{why}\n(full console: {})", log.display())),
     })
 }
@@ -155,7 +209,14 @@ fn image_spec(boot: &Boot, built: &Built, loader: LoaderChoice) -> ImageSpec {
 fn host_tests() -> Result<Tally> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut child = Command::new(cargo)
-        .args(["test", "--workspace", "--exclude", "microkernel", "--exclude", "loader"])
+        .args([
+            "test",
+            "--workspace",
+            "--exclude",
+            "microkernel",
+            "--exclude",
+            "loader",
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| XtaskError::CommandFailed(format!("cannot run cargo test: {e}")))?;
@@ -168,7 +229,9 @@ fn host_tests() -> Result<Tally> {
             tally.failed += count(rest, " failed");
         }
     }
-    let status = child.wait().map_err(|e| XtaskError::CommandFailed(format!("cargo test: {e}")))?;
+    let status = child
+        .wait()
+        .map_err(|e| XtaskError::CommandFailed(format!("cargo test: {e}")))?;
     if !status.success() && tally.failed == 0 {
         // A build failure runs no test: count it, so the suite cannot pass.
         tally.failed += 1;
@@ -180,7 +243,12 @@ fn host_tests() -> Result<Tally> {
 /// The number before `label` in a `test result:` line.
 fn count(line: &str, label: &str) -> u64 {
     line.split(';')
-        .find_map(|part| part.trim().trim_start_matches("ok. ").trim_start_matches("FAILED. ").strip_suffix(label.trim_start()))
+        .find_map(|part| {
+            part.trim()
+                .trim_start_matches("ok. ")
+                .trim_start_matches("FAILED. ")
+                .strip_suffix(label.trim_start())
+        })
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0)
 }
@@ -191,7 +259,8 @@ mod tests {
 
     #[test]
     fn reads_cargo_test_result_lines() {
-        let ok = "ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s";
+        let ok =
+            "ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s";
         assert_eq!(count(ok, " passed"), 12);
         assert_eq!(count(ok, " failed"), 0);
         let bad = "FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out";

@@ -43,14 +43,26 @@ impl MemStats {
 
     /// Encodes into `out` (at least [`Self::SIZE`] bytes).
     pub fn encode(&self, out: &mut [u8]) -> Option<()> {
-        let fields = [self.total_frames, self.free_frames, self.heap_used, self.heap_size, self.pmem_bytes];
+        let fields = [
+            self.total_frames,
+            self.free_frames,
+            self.heap_used,
+            self.heap_size,
+            self.pmem_bytes,
+        ];
         put_words(out, &fields)
     }
 
     /// Decodes from `bytes`.
     pub fn decode(bytes: &[u8]) -> Option<MemStats> {
         let w = words::<5>(bytes)?;
-        Some(MemStats { total_frames: w[0], free_frames: w[1], heap_used: w[2], heap_size: w[3], pmem_bytes: w[4] })
+        Some(MemStats {
+            total_frames: w[0],
+            free_frames: w[1],
+            heap_used: w[2],
+            heap_size: w[3],
+            pmem_bytes: w[4],
+        })
     }
 }
 
@@ -106,7 +118,16 @@ impl ThreadInfo {
 
     /// Encodes into `out` (at least [`Self::SIZE`] bytes).
     pub fn encode(&self, out: &mut [u8]) -> Option<()> {
-        put_words(out, &[self.id, self.program, self.priority, self.state as u64, self.cpu_nanos])?;
+        put_words(
+            out,
+            &[
+                self.id,
+                self.program,
+                self.priority,
+                self.state as u64,
+                self.cpu_nanos,
+            ],
+        )?;
         out.get_mut(40..56)?.copy_from_slice(&self.name);
         Some(())
     }
@@ -134,14 +155,19 @@ impl ThreadInfo {
 
     /// The name as text (up to the first NUL).
     pub fn name_str(&self) -> &str {
-        let end = self.name.iter().position(|&b| b == 0).unwrap_or(self.name.len());
+        let end = self
+            .name
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(self.name.len());
         core::str::from_utf8(&self.name[..end]).unwrap_or("?")
     }
 }
 
 fn put_words(out: &mut [u8], words: &[u64]) -> Option<()> {
     for (i, w) in words.iter().enumerate() {
-        out.get_mut(i * 8..i * 8 + 8)?.copy_from_slice(&w.to_le_bytes());
+        out.get_mut(i * 8..i * 8 + 8)?
+            .copy_from_slice(&w.to_le_bytes());
     }
     Some(())
 }
@@ -160,7 +186,13 @@ mod tests {
 
     #[test]
     fn records_round_trip_and_reject_short_buffers() {
-        let m = MemStats { total_frames: 1, free_frames: 2, heap_used: 3, heap_size: 4, pmem_bytes: 5 };
+        let m = MemStats {
+            total_frames: 1,
+            free_frames: 2,
+            heap_used: 3,
+            heap_size: 4,
+            pmem_bytes: 5,
+        };
         let mut buf = [0u8; MemStats::SIZE];
         m.encode(&mut buf).unwrap();
         assert_eq!(MemStats::decode(&buf), Some(m));
@@ -169,7 +201,14 @@ mod tests {
 
         let mut name = [0u8; 16];
         name[..4].copy_from_slice(b"init");
-        let t = ThreadInfo { id: 7, program: 1, priority: 3, state: ThreadState::Sleeping, cpu_nanos: 99, name };
+        let t = ThreadInfo {
+            id: 7,
+            program: 1,
+            priority: 3,
+            state: ThreadState::Sleeping,
+            cpu_nanos: 99,
+            name,
+        };
         let mut buf = [0u8; ThreadInfo::SIZE];
         t.encode(&mut buf).unwrap();
         assert_eq!(ThreadInfo::decode(&buf), Some(t));

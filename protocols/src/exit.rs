@@ -41,7 +41,9 @@ impl GuestExit {
     /// Decodes a QEMU process exit status back into the guest's code, if it
     /// is one of ours.
     pub fn from_host_status(status: i32) -> Option<GuestExit> {
-        GuestExit::ALL.into_iter().find(|code| code.host_status() == status)
+        GuestExit::ALL
+            .into_iter()
+            .find(|code| code.host_status() == status)
     }
 }
 

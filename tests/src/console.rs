@@ -144,8 +144,14 @@ mod tests {
         assert_eq!(
             pmem_ranges(SAMPLE),
             vec![
-                PmemRange { base: 0x1_4000_0000, size: 256 << 20 },
-                PmemRange { base: 0x1_6000_0000, size: 128 << 20 },
+                PmemRange {
+                    base: 0x1_4000_0000,
+                    size: 256 << 20
+                },
+                PmemRange {
+                    base: 0x1_6000_0000,
+                    size: 128 << 20
+                },
             ]
         );
         let mods = modules(SAMPLE);

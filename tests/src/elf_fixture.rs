@@ -60,9 +60,15 @@ mod tests {
         let elf = executable_at(0x40_0000);
         assert_eq!(&elf[..4], b"\x7fELF");
         assert_eq!(u16::from_le_bytes([elf[16], elf[17]]), 2);
-        assert_eq!(u64::from_le_bytes(elf[24..32].try_into().unwrap()), 0x40_0000);
+        assert_eq!(
+            u64::from_le_bytes(elf[24..32].try_into().unwrap()),
+            0x40_0000
+        );
         // p_vaddr of the one program header
-        assert_eq!(u64::from_le_bytes(elf[80..88].try_into().unwrap()), 0x40_0000);
+        assert_eq!(
+            u64::from_le_bytes(elf[80..88].try_into().unwrap()),
+            0x40_0000
+        );
         assert_eq!(elf.len(), 0x1004);
     }
 }

@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use crate::console::{self, fnv1a64};
-use crate::scenario::{expect_exit, Boot, Broken, Firmware, GuestExit, Loader, Module, Outcome, Pmem, Scenario};
+use crate::scenario::{
+    Boot, Broken, Firmware, GuestExit, Loader, Module, Outcome, Pmem, Scenario, expect_exit,
+};
 
 const MIB: u64 = 1 << 20;
 
@@ -13,7 +15,10 @@ const MIB: u64 = 1 << 20;
 pub fn scenarios() -> Vec<Scenario> {
     let mut two_modules = Boot::builtin();
     two_modules.cmdline = "quiet=no test-word".into();
-    two_modules.modules = vec![fixture("fixture-a", "alpha one", 100_001, 1), fixture("fixture-b", "", 4096, 2)];
+    two_modules.modules = vec![
+        fixture("fixture-a", "alpha one", 100_001, 1),
+        fixture("fixture-b", "", 4096, 2),
+    ];
 
     let mut pmem_128 = Boot::builtin();
     pmem_128.pmem = Pmem::Fresh(128 * MIB);
@@ -28,7 +33,9 @@ pub fn scenarios() -> Vec<Scenario> {
     bad_config.timeout = Duration::from_secs(30);
 
     let mut no_kernel = Boot::builtin();
-    no_kernel.broken = Some(Broken::Config("timeout: 0\n/Perennial\n    protocol: limine\n"));
+    no_kernel.broken = Some(Broken::Config(
+        "timeout: 0\n/Perennial\n    protocol: limine\n",
+    ));
     no_kernel.timeout = Duration::from_secs(30);
 
     let mut low_kernel = Boot::builtin();
@@ -39,24 +46,59 @@ pub fn scenarios() -> Vec<Scenario> {
     panic.cmdline = "selftest=panic".into();
 
     let mut all = vec![
-        Scenario { name: "boot/builtin-uefi-pmem-256M", boot: two_modules, check: boots_and_reports },
-        Scenario { name: "boot/builtin-uefi-pmem-128M", boot: pmem_128, check: boots_and_reports },
-        Scenario { name: "boot/no-nvdimm-runs-volatile", boot: no_pmem, check: boots_and_reports },
-        Scenario { name: "loader/corrupt-config-is-an-error", boot: bad_config, check: rejects_unknown_key },
-        Scenario { name: "loader/missing-kernel-path-is-an-error", boot: no_kernel, check: rejects_missing_kernel },
-        Scenario { name: "loader/low-half-kernel-is-an-error", boot: low_kernel, check: rejects_low_half_kernel },
-        Scenario { name: "kernel/panic-is-reported-and-exits", boot: panic, check: panic_is_reported },
+        Scenario {
+            name: "boot/builtin-uefi-pmem-256M",
+            boot: two_modules,
+            check: boots_and_reports,
+        },
+        Scenario {
+            name: "boot/builtin-uefi-pmem-128M",
+            boot: pmem_128,
+            check: boots_and_reports,
+        },
+        Scenario {
+            name: "boot/no-nvdimm-runs-volatile",
+            boot: no_pmem,
+            check: boots_and_reports,
+        },
+        Scenario {
+            name: "loader/corrupt-config-is-an-error",
+            boot: bad_config,
+            check: rejects_unknown_key,
+        },
+        Scenario {
+            name: "loader/missing-kernel-path-is-an-error",
+            boot: no_kernel,
+            check: rejects_missing_kernel,
+        },
+        Scenario {
+            name: "loader/low-half-kernel-is-an-error",
+            boot: low_kernel,
+            check: rejects_low_half_kernel,
+        },
+        Scenario {
+            name: "kernel/panic-is-reported-and-exits",
+            boot: panic,
+            check: panic_is_reported,
+        },
     ];
 
     // Real Limine runs only where a Limine release is installed (LIMINE_DIR);
     // the harness reports these as skipped elsewhere.
-    for (name, firmware) in [("boot/limine-bios", Firmware::Bios), ("boot/limine-uefi", Firmware::Uefi)] {
+    for (name, firmware) in [
+        ("boot/limine-bios", Firmware::Bios),
+        ("boot/limine-uefi", Firmware::Uefi),
+    ] {
         let mut boot = Boot::builtin();
         boot.loader = Loader::Limine;
         boot.firmware = firmware;
         boot.cmdline = "quiet=no test-word".into();
         boot.modules = vec![fixture("fixture-a", "alpha one", 100_001, 1)];
-        all.push(Scenario { name, boot, check: boots_and_reports });
+        all.push(Scenario {
+            name,
+            boot,
+            check: boots_and_reports,
+        });
     }
     all
 }
@@ -72,7 +114,11 @@ fn fixture(name: &'static str, cmdline: &'static str, len: usize, seed: u64) -> 
             state as u8
         })
         .collect();
-    Module { name, cmdline, bytes }
+    Module {
+        name,
+        cmdline,
+        bytes,
+    }
 }
 
 /// The full boot report: banner naming the loader, memory summary, every
@@ -91,16 +137,23 @@ fn boots_and_reports(out: &Outcome, boot: &Boot) -> Result<(), String> {
 
     let cmdline = console::require(&out.console, "boot: cmdline ")?;
     if cmdline != format!("boot: cmdline \"{}\"", boot.cmdline) {
-        return Err(format!("kernel saw {cmdline:?}, limine.conf said {:?}", boot.cmdline));
+        return Err(format!(
+            "kernel saw {cmdline:?}, limine.conf said {:?}",
+            boot.cmdline
+        ));
     }
 
     let memory = console::require(&out.console, "memory: ")?;
-    let usable_kib = console::number_after(memory, "usable ").ok_or("memory line has no usable figure")?;
+    let usable_kib =
+        console::number_after(memory, "usable ").ok_or("memory line has no usable figure")?;
     // The machine has 512 MiB; firmware and loader keep some of it.
     if !(300 * 1024..=512 * 1024).contains(&usable_kib) {
-        return Err(format!("usable memory {usable_kib} KiB is implausible for a 512 MiB machine"));
+        return Err(format!(
+            "usable memory {usable_kib} KiB is implausible for a 512 MiB machine"
+        ));
     }
-    let entries = console::number_after(memory, "entries ").ok_or("memory line has no entry count")?;
+    let entries =
+        console::number_after(memory, "entries ").ok_or("memory line has no entry count")?;
     if entries < 3 {
         return Err(format!("memory map with {entries} entries"));
     }
@@ -121,7 +174,10 @@ fn boots_and_reports(out: &Outcome, boot: &Boot) -> Result<(), String> {
             return Err(format!("module {want_path} reported as {line:?}"));
         }
         if line.fnv != fnv1a64(&module.bytes) {
-            return Err(format!("module {want_path}: kernel read different bytes (fnv {:016x})", line.fnv));
+            return Err(format!(
+                "module {want_path}: kernel read different bytes (fnv {:016x})",
+                line.fnv
+            ));
         }
     }
 
@@ -136,7 +192,10 @@ fn boots_and_reports(out: &Outcome, boot: &Boot) -> Result<(), String> {
             if !ranges.is_empty() {
                 return Err(format!("no NVDIMM attached, yet {ranges:?} reported"));
             }
-            console::require(&out.console, "pmem: none found; running on volatile memory only")?;
+            console::require(
+                &out.console,
+                "pmem: none found; running on volatile memory only",
+            )?;
         }
     }
     console::require(&out.console, "boot: ok").map(|_| ())
@@ -187,7 +246,11 @@ mod tests {
     use crate::scenario::Exit;
 
     fn outcome(console: String, exit: Exit) -> Outcome {
-        Outcome { console, exit, banner_after: None }
+        Outcome {
+            console,
+            exit,
+            banner_after: None,
+        }
     }
 
     fn good_console(boot: &Boot) -> String {
@@ -204,9 +267,12 @@ mod tests {
                 fnv1a64(&m.bytes)
             );
         }
-        text += "acpi: rsdp 0xe0000 revision 2, XSDT with 6 tables: FACP APIC HPET MCFG WAET NFIT\n";
+        text +=
+            "acpi: rsdp 0xe0000 revision 2, XSDT with 6 tables: FACP APIC HPET MCFG WAET NFIT\n";
         match boot.pmem {
-            Pmem::Fresh(size) => text += &format!("pmem: range 0 base 0x140000000 size {size} bytes\n"),
+            Pmem::Fresh(size) => {
+                text += &format!("pmem: range 0 base 0x140000000 size {size} bytes\n")
+            }
             Pmem::None => text += "pmem: none found; running on volatile memory only\n",
         }
         text + "boot: ok\n"
@@ -216,7 +282,13 @@ mod tests {
     fn the_boot_check_accepts_a_correct_report_and_catches_each_lie() {
         let boot = scenarios().into_iter().next().unwrap().boot;
         let good = good_console(&boot);
-        assert_eq!(boots_and_reports(&outcome(good.clone(), Exit::Guest(GuestExit::Success)), &boot), Ok(()));
+        assert_eq!(
+            boots_and_reports(
+                &outcome(good.clone(), Exit::Guest(GuestExit::Success)),
+                &boot
+            ),
+            Ok(())
+        );
 
         let lies = [
             good.replace("size 268435456", "size 134217728"),
@@ -227,7 +299,9 @@ mod tests {
             good.replace("test-word", "other-word"),
         ];
         for lie in lies {
-            assert!(boots_and_reports(&outcome(lie, Exit::Guest(GuestExit::Success)), &boot).is_err());
+            assert!(
+                boots_and_reports(&outcome(lie, Exit::Guest(GuestExit::Success)), &boot).is_err()
+            );
         }
         assert!(boots_and_reports(&outcome(good, Exit::Timeout), &boot).is_err());
     }
@@ -238,17 +312,28 @@ mod tests {
         let good = good_console(&boot);
         let sum = format!("{:016x}", fnv1a64(&boot.modules[0].bytes));
         let bad = good.replace(&sum, "0000000000000000");
-        assert!(boots_and_reports(&outcome(bad, Exit::Guest(GuestExit::Success)), &boot)
-            .unwrap_err()
-            .contains("different bytes"));
+        assert!(
+            boots_and_reports(&outcome(bad, Exit::Guest(GuestExit::Success)), &boot)
+                .unwrap_err()
+                .contains("different bytes")
+        );
     }
 
     #[test]
     fn loader_error_checks_need_the_message_and_the_exit_code() {
         let text = "loader: error: limine.conf line 5: unknown key `colour_of_sky`\n".to_string();
         let boot = Boot::builtin();
-        assert_eq!(rejects_unknown_key(&outcome(text.clone(), Exit::Guest(GuestExit::LoaderError)), &boot), Ok(()));
+        assert_eq!(
+            rejects_unknown_key(
+                &outcome(text.clone(), Exit::Guest(GuestExit::LoaderError)),
+                &boot
+            ),
+            Ok(())
+        );
         assert!(rejects_unknown_key(&outcome(text.clone(), Exit::Timeout), &boot).is_err());
-        assert!(rejects_low_half_kernel(&outcome(text, Exit::Guest(GuestExit::LoaderError)), &boot).is_err());
+        assert!(
+            rejects_low_half_kernel(&outcome(text, Exit::Guest(GuestExit::LoaderError)), &boot)
+                .is_err()
+        );
     }
 }
