@@ -73,12 +73,14 @@ syscalls! {
     /// `console_read(buf: *mut u8, len: usize, flags: u64)` → bytes read.
     /// Blocks until at least one byte arrives unless `flags` has
     /// [`READ_NONBLOCKING`], in which case it fails with `WouldBlock` when
-    /// nothing is buffered. `len` ≤ [`MAX_IO_LEN`].
+    /// nothing is buffered. `len` ≤ [`MAX_IO_LEN`]; `len` 0 returns 0 at
+    /// once; any other flag bit is `InvalidArgument`.
     ConsoleRead = 2, args: 3;
     /// `thread_create(entry: usize, stack_top: usize, arg: u64, priority: u64)`
     /// → thread id. Starts a thread of the calling program at `entry` with
     /// `rdi = arg` and `rsp = stack_top` (16-byte aligned, in user space).
-    /// `priority` is 0 (lowest) to [`MAX_PRIORITY`].
+    /// `priority` is 0 (lowest) to [`MAX_PRIORITY`] (else `InvalidArgument`);
+    /// an `entry` or `stack_top` outside user space is `BadAddress`.
     ThreadCreate = 3, args: 4;
     /// `thread_exit(code: u64)` → does not return. Ends the calling thread;
     /// when it was its program's last thread, the program ends with `code`,
@@ -88,14 +90,16 @@ syscalls! {
     /// `thread_yield()` → 0. Gives the CPU to the next ready thread of the
     /// same or higher priority.
     ThreadYield = 5, args: 0;
-    /// `thread_sleep(nanos: u64)` → 0. Sleeps at least `nanos` nanoseconds
-    /// (at most [`MAX_SLEEP_NANOS`]).
+    /// `thread_sleep(nanos: u64)` → 0. Sleeps at least `nanos` nanoseconds;
+    /// more than [`MAX_SLEEP_NANOS`] is `InvalidArgument`.
     ThreadSleep = 6, args: 1;
     /// `thread_sync_wait(word: *const u64, expected: u64, timeout_nanos: u64)`
     /// → 0 when woken. Sleeps while the aligned 64-bit `*word` equals
     /// `expected`: fails at once with `WouldBlock` when it already differs,
     /// with `TimedOut` after `timeout_nanos` (0 means no timeout). The
-    /// primitive for locks, queues, joins and condition variables.
+    /// primitive for locks, queues, joins and condition variables. A
+    /// `word` that is not 8-byte aligned is `InvalidArgument`; one outside
+    /// user space or unmapped is `BadAddress`.
     ThreadSyncWait = 7, args: 3;
     /// `thread_sync_wake(word: *const u64, count: u64)` → threads woken.
     /// Wakes up to `count` threads waiting on `word` (`u64::MAX`: all).
@@ -113,10 +117,15 @@ syscalls! {
     /// with the given argument string.
     ProgramSpawn = 12, args: 4;
     /// `program_wait(id: u64, timeout_nanos: u64)` → exit code. Waits for a
-    /// program the caller spawned to end (0 timeout: wait for ever). A
+    /// program the caller spawned to end (0 timeout: wait for ever); an id
+    /// the caller did not spawn (or already waited for) is `NotFound`. A
     /// program the kernel ended because of a fault reports
     /// `EXIT_FAULT | vector` (see [`fault_vector`]).
     ProgramWait = 13, args: 2;
+    /// `program_exit(code: u64)` → does not return. Ends every thread of the
+    /// calling program at once; the program ends with `code` (below
+    /// [`EXIT_FAULT`], else `InvalidArgument`).
+    ProgramExit = 14, args: 1;
 }
 
 /// Exit codes at or above this are the kernel's: `EXIT_FAULT | vector` for a
