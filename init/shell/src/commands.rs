@@ -1,0 +1,200 @@
+//! The command table and each command's output.
+
+use alloc::format;
+use alloc::string::String;
+
+use protocols::debug::{MemStats, ThreadInfo};
+use protocols::exit::GuestExit;
+use protocols::layout::PAGE_SIZE;
+use protocols::syscall::fault_vector;
+
+use crate::exceptions;
+use crate::session::Flow;
+use crate::system::System;
+
+/// One shell command.
+pub struct Command {
+    /// What the user types.
+    pub name: &'static str,
+    /// The arguments, for `help`.
+    pub args: &'static str,
+    /// One line saying what it does.
+    pub about: &'static str,
+    /// Runs it with its arguments (the words after the name).
+    pub run: fn(&mut dyn System, &[String]) -> Flow,
+}
+
+/// Every command, in the order `help` lists them.
+pub const COMMANDS: &[Command] = &[
+    Command {
+        name: "help",
+        args: "",
+        about: "list the commands",
+        run: help,
+    },
+    Command {
+        name: "echo",
+        args: "WORDS...",
+        about: "print the words",
+        run: echo,
+    },
+    Command {
+        name: "uptime",
+        args: "",
+        about: "time since boot",
+        run: uptime,
+    },
+    Command {
+        name: "threads",
+        args: "",
+        about: "list every thread",
+        run: threads,
+    },
+    Command {
+        name: "mem",
+        args: "",
+        about: "physical memory and kernel heap use",
+        run: mem,
+    },
+    Command {
+        name: "run",
+        args: "NAME [ARGS...]",
+        about: "run boot module NAME as a program and wait for it",
+        run,
+    },
+    Command {
+        name: "poweroff",
+        args: "",
+        about: "shut the machine down",
+        run: poweroff,
+    },
+];
+
+/// The command called `name`.
+pub fn find(name: &str) -> Option<&'static Command> {
+    COMMANDS.iter().find(|c| c.name == name)
+}
+
+fn help(sys: &mut dyn System, _: &[String]) -> Flow {
+    sys.write("commands:\n");
+    for c in COMMANDS {
+        let usage = if c.args.is_empty() {
+            String::from(c.name)
+        } else {
+            format!("{} {}", c.name, c.args)
+        };
+        sys.write(&format!("  {usage:<20} {}\n", c.about));
+    }
+    Flow::Continue
+}
+
+fn echo(sys: &mut dyn System, args: &[String]) -> Flow {
+    sys.write(&format!("{}\n", args.join(" ")));
+    Flow::Continue
+}
+
+fn uptime(sys: &mut dyn System, _: &[String]) -> Flow {
+    match sys.uptime_nanos() {
+        Ok(nanos) => sys.write(&format_uptime(nanos)),
+        Err(e) => sys.write(&format!("uptime: {e}\n")),
+    }
+    Flow::Continue
+}
+
+/// `up 12.345 s` (milliseconds truncated).
+pub fn format_uptime(nanos: u64) -> String {
+    let millis = nanos / 1_000_000;
+    format!("up {}.{:03} s\n", millis / 1000, millis % 1000)
+}
+
+fn threads(sys: &mut dyn System, _: &[String]) -> Flow {
+    match sys.threads() {
+        Ok(list) => sys.write(&format_threads(&list)),
+        Err(e) => sys.write(&format!("threads: {e}\n")),
+    }
+    Flow::Continue
+}
+
+/// The thread table: a header, then one row per thread.
+pub fn format_threads(list: &[ThreadInfo]) -> String {
+    let mut out = format!(
+        "{:>4}  {:>4}  {:>3}  {:<8}  {:>9}  {}\n",
+        "ID", "PROG", "PRI", "STATE", "CPU(ms)", "NAME"
+    );
+    for t in list {
+        out += &format!(
+            "{:>4}  {:>4}  {:>3}  {:<8}  {:>9}  {}\n",
+            t.id,
+            t.program,
+            t.priority,
+            t.state.name(),
+            t.cpu_nanos / 1_000_000,
+            t.name_str()
+        );
+    }
+    out
+}
+
+fn mem(sys: &mut dyn System, _: &[String]) -> Flow {
+    match sys.mem() {
+        Ok(m) => sys.write(&format_mem(&m)),
+        Err(e) => sys.write(&format!("mem: {e}\n")),
+    }
+    Flow::Continue
+}
+
+/// The `mem` line.
+pub fn format_mem(m: &MemStats) -> String {
+    let kib_per_frame = PAGE_SIZE / 1024;
+    format!(
+        "memory: {} KiB free of {} KiB ({} frames free of {}); kernel heap {} KiB of {} KiB; pmem {} MiB\n",
+        m.free_frames * kib_per_frame,
+        m.total_frames * kib_per_frame,
+        m.free_frames,
+        m.total_frames,
+        m.heap_used / 1024,
+        m.heap_size / 1024,
+        m.pmem_bytes >> 20
+    )
+}
+
+fn run(sys: &mut dyn System, args: &[String]) -> Flow {
+    let Some((name, rest)) = args.split_first() else {
+        sys.write("run: usage: run NAME [ARGS...]\n");
+        return Flow::Continue;
+    };
+    let result = sys.spawn(name, &rest.join(" ")).and_then(|id| sys.wait(id));
+    let line = match result {
+        Ok(code) => format_exit(name, code),
+        Err(e) => format!("run: {name}: {e}\n"),
+    };
+    sys.write(&line);
+    Flow::Continue
+}
+
+/// How a program ended: its exit code, or the exception that killed it.
+pub fn format_exit(name: &str, code: u64) -> String {
+    match fault_vector(code) {
+        Some(v) => format!(
+            "run: {name} killed by {} (vector {v})\n",
+            exceptions::name(v)
+        ),
+        None => format!("run: {name} exited with {code}\n"),
+    }
+}
+
+fn poweroff(sys: &mut dyn System, _: &[String]) -> Flow {
+    sys.write("powering off\n");
+    power_off(sys)
+}
+
+/// Powers off with `Success`; if the kernel refuses, says why.
+pub fn power_off(sys: &mut dyn System) -> Flow {
+    match sys.poweroff(GuestExit::Success) {
+        Ok(()) => Flow::Ended,
+        Err(e) => {
+            sys.write(&format!("poweroff: {e}\n"));
+            Flow::Continue
+        }
+    }
+}

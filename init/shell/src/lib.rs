@@ -1,0 +1,26 @@
+//! The `init` shell, as a library that runs on the host.
+//!
+//! - [`editor`]: the line editor, fed one input byte at a time;
+//! - [`parse`]: splitting a line into words (with double quotes);
+//! - [`commands`]: the command table and each command's output;
+//! - [`system`]: the [`System`] trait through which commands reach the
+//!   kernel (the `init` binary implements it with system calls; tests use a
+//!   fake);
+//! - [`session`]: ties them together — prompt, dispatch, end of input.
+
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
+pub mod commands;
+pub mod editor;
+pub mod exceptions;
+pub mod parse;
+pub mod session;
+pub mod system;
+
+pub use session::{Flow, Session};
+pub use system::System;
+
+/// The prompt, printed before each line.
+pub const PROMPT: &str = "perennial> ";

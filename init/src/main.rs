@@ -1,0 +1,87 @@
+//! `init`, the first user program: prints its banner, then runs the shell
+//! on the serial console until the machine powers off. The shell's logic is
+//! the `shell` crate; this file only connects it to the system calls.
+
+// On the target the program is freestanding; on the host it only has to
+// type-check (`cargo clippy --workspace`), with `std` standing in for the
+// runtime's panic handler and allocator. It is never run there.
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use protocols::debug::{MemStats, ThreadInfo};
+use protocols::exit::GuestExit;
+use protocols::syscall::SysError;
+use runtime::println;
+use runtime::sys::{self, ReadMode};
+use shell::{Flow, Session, System};
+
+runtime::entry!(main);
+
+/// Consecutive console read failures after which `init` gives up.
+const MAX_READ_FAILURES: u32 = 100;
+
+fn main(_args: &str) -> u64 {
+    println!("init: Perennial shell ready");
+    let mut kernel = Kernel;
+    let mut session = Session::new();
+    session.start(&mut kernel);
+    let mut buf = [0u8; 128];
+    let mut failures = 0;
+    loop {
+        match sys::console_read(&mut buf, ReadMode::Blocking) {
+            Ok(n) => {
+                failures = 0;
+                if session.feed_all(&buf[..n], &mut kernel) == Flow::Ended {
+                    // Power-off returns only when it failed.
+                    return 1;
+                }
+            }
+            Err(e) => {
+                failures += 1;
+                if failures >= MAX_READ_FAILURES {
+                    println!("init: console read keeps failing ({e}); giving up");
+                    return 1;
+                }
+                let _ = runtime::time::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+}
+
+/// The shell's [`System`], through system calls.
+struct Kernel;
+
+impl System for Kernel {
+    fn write(&mut self, text: &str) {
+        let _ = runtime::console::write_all(text.as_bytes());
+    }
+
+    fn uptime_nanos(&mut self) -> Result<u64, SysError> {
+        runtime::time::uptime_nanos()
+    }
+
+    fn threads(&mut self) -> Result<Vec<ThreadInfo>, SysError> {
+        runtime::debug::threads()
+    }
+
+    fn mem(&mut self) -> Result<MemStats, SysError> {
+        runtime::debug::memory()
+    }
+
+    fn spawn(&mut self, name: &str, args: &str) -> Result<u64, SysError> {
+        sys::program_spawn(name, args)
+    }
+
+    fn wait(&mut self, id: u64) -> Result<u64, SysError> {
+        sys::program_wait(id, 0)
+    }
+
+    fn poweroff(&mut self, status: GuestExit) -> Result<(), SysError> {
+        Err(sys::poweroff(status))
+    }
+}

@@ -1,0 +1,235 @@
+//! One typed wrapper per system call (the reference for each is in
+//! [`protocols::syscall`]). Each returns `Result<_, SysError>`; calls that
+//! do not return on success return the error they failed with.
+
+use core::sync::atomic::AtomicU64;
+
+use protocols::debug::InfoKind;
+use protocols::exit::GuestExit;
+use protocols::syscall::{Clock, READ_NONBLOCKING, SysError, Syscall, decode};
+
+use crate::raw;
+
+/// Makes `call` with `args` (the rest zero) and decodes the result.
+///
+/// # Safety
+///
+/// As [`raw::syscall`].
+unsafe fn call(call: Syscall, args: &[u64]) -> Result<u64, SysError> {
+    let mut all = [0u64; 6];
+    all[..args.len()].copy_from_slice(args);
+    // SAFETY: forwarded contract.
+    decode(unsafe { raw::syscall(call as u64, all) })
+}
+
+/// `null()`: enters and leaves the kernel.
+pub fn null() -> Result<(), SysError> {
+    // SAFETY: no pointers, no side effects.
+    unsafe { call(Syscall::Null, &[]) }.map(drop)
+}
+
+/// `console_write`: writes (a prefix of) `bytes` to the serial console and
+/// returns how many bytes went out. At most `MAX_IO_LEN` bytes per call;
+/// [`crate::console::write_all`] loops.
+pub fn console_write(bytes: &[u8]) -> Result<usize, SysError> {
+    // SAFETY: the kernel only reads `bytes`, which is borrowed for the call.
+    let n = unsafe {
+        call(
+            Syscall::ConsoleWrite,
+            &[bytes.as_ptr() as u64, bytes.len() as u64],
+        )
+    }?;
+    Ok(n as usize)
+}
+
+/// Whether [`console_read`] may sleep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadMode {
+    /// Sleep until at least one byte arrives.
+    Blocking,
+    /// Fail with `WouldBlock` when nothing is buffered.
+    NonBlocking,
+}
+
+/// `console_read`: reads console input into `buf`, returning the count.
+pub fn console_read(buf: &mut [u8], mode: ReadMode) -> Result<usize, SysError> {
+    let flags = match mode {
+        ReadMode::Blocking => 0,
+        ReadMode::NonBlocking => READ_NONBLOCKING,
+    };
+    // SAFETY: `buf` is exclusively borrowed for the call; the kernel writes
+    // at most `buf.len()` bytes into it.
+    let n = unsafe {
+        call(
+            Syscall::ConsoleRead,
+            &[buf.as_mut_ptr() as u64, buf.len() as u64, flags],
+        )
+    }?;
+    Ok(n as usize)
+}
+
+/// `thread_create`: starts a thread of this program at `entry` with
+/// `rdi = arg`, `rsp = stack_top`, and returns its id. Use
+/// [`crate::thread::spawn`] instead.
+///
+/// # Safety
+///
+/// `entry` is code that runs correctly on a fresh stack with only `rdi`
+/// set (it never returns), and `[.., stack_top)` is memory that nothing
+/// else uses for as long as the thread runs.
+pub unsafe fn thread_create(
+    entry: usize,
+    stack_top: usize,
+    arg: u64,
+    priority: u64,
+) -> Result<u64, SysError> {
+    // SAFETY: forwarded contract; no pointers the kernel writes.
+    unsafe {
+        call(
+            Syscall::ThreadCreate,
+            &[entry as u64, stack_top as u64, arg, priority],
+        )
+    }
+}
+
+/// `thread_exit`: ends the calling thread (the program, when it is the last
+/// one) with `code`. Codes at or above `EXIT_FAULT` are the kernel's; they
+/// are replaced by `EXIT_FAULT - 1`.
+pub fn thread_exit(code: u64) -> ! {
+    let code = code.min(protocols::syscall::EXIT_FAULT - 1);
+    loop {
+        // SAFETY: ending the thread is sound: nothing in this frame or any
+        // caller's runs again, and the runtime frees thread stacks only
+        // after the thread said it finished (see `thread`).
+        let _ = unsafe { call(Syscall::ThreadExit, &[code]) };
+    }
+}
+
+/// `program_exit`: ends every thread of the program at once with `code`
+/// (clamped below `EXIT_FAULT` like [`thread_exit`]).
+pub fn program_exit(code: u64) -> ! {
+    let code = code.min(protocols::syscall::EXIT_FAULT - 1);
+    loop {
+        // SAFETY: ending the program is sound for the same reason ending a
+        // thread is: no frame of any of its threads runs again.
+        let _ = unsafe { call(Syscall::ProgramExit, &[code]) };
+    }
+}
+
+/// `thread_yield`: lets another ready thread run.
+pub fn thread_yield() -> Result<(), SysError> {
+    // SAFETY: no pointers, no side effects on memory.
+    unsafe { call(Syscall::ThreadYield, &[]) }.map(drop)
+}
+
+/// `thread_sleep`: sleeps at least `nanos` (≤ `MAX_SLEEP_NANOS`).
+pub fn thread_sleep(nanos: u64) -> Result<(), SysError> {
+    // SAFETY: no pointers.
+    unsafe { call(Syscall::ThreadSleep, &[nanos]) }.map(drop)
+}
+
+/// `thread_sync_wait`: sleeps while `word` holds `expected`; `WouldBlock`
+/// if it already differs, `TimedOut` after `timeout_nanos` (0: none).
+/// Wake-ups may be spurious: callers re-check their condition.
+pub fn thread_sync_wait(
+    word: &AtomicU64,
+    expected: u64,
+    timeout_nanos: u64,
+) -> Result<(), SysError> {
+    // SAFETY: the kernel only reads the word, which the reference keeps alive.
+    unsafe {
+        call(
+            Syscall::ThreadSyncWait,
+            &[word.as_ptr() as u64, expected, timeout_nanos],
+        )
+    }
+    .map(drop)
+}
+
+/// `thread_sync_wake`: wakes up to `count` waiters on `word` (`u64::MAX`:
+/// all) and returns how many woke.
+pub fn thread_sync_wake(word: &AtomicU64, count: u64) -> Result<u64, SysError> {
+    // SAFETY: the kernel only uses the word's address.
+    unsafe { call(Syscall::ThreadSyncWake, &[word.as_ptr() as u64, count]) }
+}
+
+/// `clock_read`: reads `clock` (nanoseconds, or cycles for `Cycles`).
+pub fn clock_read(clock: Clock) -> Result<u64, SysError> {
+    // SAFETY: no pointers.
+    unsafe { call(Syscall::ClockRead, &[clock as u64]) }
+}
+
+/// `poweroff`: shuts the machine down reporting `status`. Returns only if
+/// the kernel refused, with the reason.
+pub fn poweroff(status: GuestExit) -> SysError {
+    // SAFETY: powering off ends everything; nothing runs afterwards.
+    match unsafe { call(Syscall::Poweroff, &[status as u32 as u64]) } {
+        Ok(_) => SysError::InvalidArgument,
+        Err(e) => e,
+    }
+}
+
+/// `debug_info`: fills `buf` with record `kind` and returns the byte count.
+/// [`crate::debug`] decodes the records.
+pub fn debug_info(kind: InfoKind, buf: &mut [u8]) -> Result<usize, SysError> {
+    // SAFETY: `buf` is exclusively borrowed; the kernel writes at most
+    // `buf.len()` bytes.
+    let n = unsafe {
+        call(
+            Syscall::DebugInfo,
+            &[kind as u64, buf.as_mut_ptr() as u64, buf.len() as u64],
+        )
+    }?;
+    Ok(n as usize)
+}
+
+/// `program_spawn`: starts boot module `name` as a program with argument
+/// string `args`; returns its program id.
+pub fn program_spawn(name: &str, args: &str) -> Result<u64, SysError> {
+    // SAFETY: the kernel only reads the two strings, borrowed for the call.
+    unsafe {
+        call(
+            Syscall::ProgramSpawn,
+            &[
+                name.as_ptr() as u64,
+                name.len() as u64,
+                args.as_ptr() as u64,
+                args.len() as u64,
+            ],
+        )
+    }
+}
+
+/// `program_wait`: waits for program `id` (spawned by this program) to end
+/// and returns its exit code (`EXIT_FAULT | vector` when a fault ended it).
+/// `timeout_nanos` 0 waits for ever.
+pub fn program_wait(id: u64, timeout_nanos: u64) -> Result<u64, SysError> {
+    // SAFETY: no pointers.
+    unsafe { call(Syscall::ProgramWait, &[id, timeout_nanos]) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrappers_pass_arguments_and_decode_results() {
+        assert_eq!(null(), Ok(()));
+        assert_eq!(console_write(b"hi"), Ok(2));
+        assert_eq!(crate::raw::host::take_console(), b"hi");
+        assert_eq!(
+            thread_sleep(protocols::syscall::MAX_SLEEP_NANOS + 1),
+            Err(SysError::InvalidArgument)
+        );
+        let word = AtomicU64::new(5);
+        assert_eq!(thread_sync_wait(&word, 4, 0), Err(SysError::WouldBlock));
+        assert_eq!(
+            thread_sync_wait(&word, 5, 1_000_000),
+            Err(SysError::TimedOut)
+        );
+        assert_eq!(thread_sync_wake(&word, u64::MAX), Ok(0));
+        let a = clock_read(Clock::Monotonic).unwrap();
+        let b = clock_read(Clock::Monotonic).unwrap();
+        assert!(b >= a);
+    }
+}

@@ -1,0 +1,9 @@
+//! The host-testable part of `utest`: the bad-input table (which garbage
+//! each system call gets and which error it must answer) and checking an
+//! answer against it. The `utest` binary runs the table in the guest.
+
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
+pub mod badinput;

@@ -1,0 +1,57 @@
+//! `utest`: user-mode tests that run inside Perennial. The argument string
+//! picks the group:
+//!
+//! - `syscalls`: the success path of every system call;
+//! - `threads`: join, a mutex, sleep accuracy, preemption;
+//! - `fault <kind>`: a CPU fault the kernel must end the program for
+//!   (`null-read`, `write-readonly`, `kernel-address`, `invalid-opcode`,
+//!   `divide-by-zero`);
+//! - `badinput`: every call number with garbage arguments;
+//! - `exit N`: exits with `N`.
+//!
+//! Each test prints `utest: <name> ... ok` or `utest: <name> ... FAILED:
+//! <why>`, then `utest: N passed, N failed`; the exit code is 0 when all
+//! passed, else 1.
+
+// On the target the program is freestanding; on the host it only has to
+// type-check (`cargo clippy --workspace`), with `std` standing in for the
+// runtime's panic handler and allocator. It is never run there.
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
+
+extern crate alloc;
+
+mod bad;
+mod fault;
+mod report;
+mod syscalls;
+mod threads;
+
+use runtime::println;
+
+runtime::entry!(main);
+
+/// Exit code for a malformed argument string.
+const USAGE: u64 = 2;
+
+fn main(args: &str) -> u64 {
+    let mut words = args.split_whitespace();
+    match (words.next(), words.next(), words.next()) {
+        (Some("syscalls"), None, _) => syscalls::run(),
+        (Some("threads"), None, _) => threads::run(),
+        (Some("badinput"), None, _) => bad::run(),
+        (Some("fault"), Some(kind), None) => fault::run(kind),
+        (Some("exit"), Some(code), None) => match code.parse() {
+            Ok(code) => code,
+            Err(_) => usage(args),
+        },
+        _ => usage(args),
+    }
+}
+
+fn usage(args: &str) -> u64 {
+    println!(
+        "utest: unknown arguments {args:?}; use syscalls | threads | badinput | fault KIND | exit N"
+    );
+    USAGE
+}
