@@ -52,7 +52,8 @@ pub fn build_all(release: bool) -> Result<Built> {
     let profile = if release { "release" } else { "debug" };
     cargo_build(&["microkernel"], KERNEL_TARGET, release)?;
     cargo_build(&["loader"], LOADER_TARGET, release)?;
-    let packages: Vec<&str> = PROGRAMS.iter().map(|(package, _, _)| *package).collect();
+    let mut packages: Vec<&str> = PROGRAMS.iter().map(|(package, _, _)| *package).collect();
+    packages.dedup();
     cargo_build(&packages, KERNEL_TARGET, release)?;
     let out = |target: &str, file: &str| {
         PathBuf::from("target")
@@ -65,10 +66,10 @@ pub fn build_all(release: bool) -> Result<Built> {
         loader: out(LOADER_TARGET, "loader.efi"),
         modules: PROGRAMS
             .iter()
-            .map(|(package, name, cmdline)| BuiltModule {
-                name: name.to_string(),
+            .map(|(_, binary, cmdline)| BuiltModule {
+                name: binary.to_string(),
                 cmdline: cmdline.to_string(),
-                path: out(KERNEL_TARGET, package),
+                path: out(KERNEL_TARGET, binary),
             })
             .collect(),
     })
