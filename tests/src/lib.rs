@@ -21,6 +21,8 @@ pub use scenario::{Boot, Broken, Check, Exit, Firmware, Loader, Module, Outcome,
 pub fn all() -> Vec<Scenario> {
     let mut all = Vec::new();
     all.extend(suites::boot::scenarios());
+    all.extend(suites::shell::scenarios());
+    all.extend(suites::user::scenarios());
     all
 }
 

@@ -1,3 +1,5 @@
 //! Scenario suites, one module per area of the system.
 
 pub mod boot;
+pub mod shell;
+pub mod user;
