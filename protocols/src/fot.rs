@@ -254,7 +254,11 @@ impl FotEntry {
         let mut flags = self.flags.difference(FotFlags::NAME);
         match self.target {
             FotTarget::Id(id) => put_u128(&mut b, 16, id.as_u128()),
-            FotTarget::Name { offset, len, resolver } => {
+            FotTarget::Name {
+                offset,
+                len,
+                resolver,
+            } => {
                 flags = flags.union(FotFlags::NAME);
                 put_u64(&mut b, 16, offset);
                 put_u32(&mut b, 24, len);
@@ -296,7 +300,11 @@ impl FotEntry {
             if offset < BASE_OFFSET || offset.saturating_add(u64::from(len)) > DATA_END {
                 return Err(FotError::NameOutOfRange(offset));
             }
-            FotTarget::Name { offset, len, resolver: ObjId::from_u128(u128_at(b, 32)) }
+            FotTarget::Name {
+                offset,
+                len,
+                resolver: ObjId::from_u128(u128_at(b, 32)),
+            }
         } else {
             if first_nonzero(b, 32, 48).is_some() {
                 return Err(FotError::ResolverOnIdEntry);
@@ -307,7 +315,11 @@ impl FotEntry {
             }
             FotTarget::Id(id)
         };
-        Ok(FotEntry { claim: w, flags: flags.difference(FotFlags::NAME), target })
+        Ok(FotEntry {
+            claim: w,
+            flags: flags.difference(FotFlags::NAME),
+            target,
+        })
     }
 }
 
@@ -326,8 +338,14 @@ mod tests {
         assert!(!p.is_null() && !p.is_local() && p.offset() == 0);
         let q = InvPtr::new(0, MAX_OFFSET).unwrap();
         assert_eq!((q.index(), q.offset()), (0, MAX_OFFSET));
-        assert_eq!(InvPtr::new(MAX_FOT_INDEX + 1, 0), Err(PtrError::IndexTooLarge(1 << 24)));
-        assert_eq!(InvPtr::new(0, MAX_OFFSET + 1), Err(PtrError::OffsetTooLarge(1 << 40)));
+        assert_eq!(
+            InvPtr::new(MAX_FOT_INDEX + 1, 0),
+            Err(PtrError::IndexTooLarge(1 << 24))
+        );
+        assert_eq!(
+            InvPtr::new(0, MAX_OFFSET + 1),
+            Err(PtrError::OffsetTooLarge(1 << 40))
+        );
         assert_eq!(InvPtr::new(3, 0x1234).unwrap().raw(), (3 << 40) | 0x1234);
         assert_eq!(InvPtr::from_raw((7 << 40) | 9), InvPtr::new(7, 9).unwrap());
     }
@@ -339,7 +357,10 @@ mod tests {
         assert_eq!((claim::generation(w), claim::refs(w)), (5, 7));
         assert!(!claim::is_ready(claim::make(true, true, 5, 7)));
         assert!(!claim::is_ready(claim::make(false, false, 5, 0)));
-        assert_eq!(claim::generation(claim::make(false, false, u32::MAX, 0)), (1 << 30) - 1);
+        assert_eq!(
+            claim::generation(claim::make(false, false, u32::MAX, 0)),
+            (1 << 30) - 1
+        );
     }
 
     fn id_entry() -> FotEntry {
@@ -354,7 +375,11 @@ mod tests {
         FotEntry {
             claim: claim::make(true, false, 1, 1),
             flags: FotFlags::READ,
-            target: FotTarget::Name { offset: BASE_OFFSET + 64, len: 9, resolver: ObjId::from_u128(77) },
+            target: FotTarget::Name {
+                offset: BASE_OFFSET + 64,
+                len: 9,
+                resolver: ObjId::from_u128(77),
+            },
         }
     }
 
@@ -370,7 +395,10 @@ mod tests {
         assert_eq!(n[24], 9);
         assert_eq!(n[32], 77);
         assert_eq!(FotEntry::decode(&n), Ok(name_entry()));
-        assert_eq!(FotFlags::from_prot(Perms::ALL).prot(), Perms::READ | Perms::WRITE | Perms::EXEC);
+        assert_eq!(
+            FotFlags::from_prot(Perms::ALL).prot(),
+            Perms::READ | Perms::WRITE | Perms::EXEC
+        );
     }
 
     #[test]
@@ -391,10 +419,22 @@ mod tests {
         assert_eq!(with(id, 16, &[0; 16]), Err(FotError::NilTarget));
         assert_eq!(with(id, 40, &[1]), Err(FotError::ResolverOnIdEntry));
         assert_eq!(with(name, 24, &[0; 4]), Err(FotError::BadNameLen(0)));
-        assert_eq!(with(name, 24, &(MAX_NAME_LEN + 1).to_le_bytes()), Err(FotError::BadNameLen(1025)));
-        assert_eq!(with(name, 16, &8u64.to_le_bytes()), Err(FotError::NameOutOfRange(8)));
-        assert_eq!(with(name, 16, &(DATA_END - 4).to_le_bytes()), Err(FotError::NameOutOfRange(DATA_END - 4)));
-        assert_eq!(with(name, 16, &u64::MAX.to_le_bytes()), Err(FotError::NameOutOfRange(u64::MAX)));
+        assert_eq!(
+            with(name, 24, &(MAX_NAME_LEN + 1).to_le_bytes()),
+            Err(FotError::BadNameLen(1025))
+        );
+        assert_eq!(
+            with(name, 16, &8u64.to_le_bytes()),
+            Err(FotError::NameOutOfRange(8))
+        );
+        assert_eq!(
+            with(name, 16, &(DATA_END - 4).to_le_bytes()),
+            Err(FotError::NameOutOfRange(DATA_END - 4))
+        );
+        assert_eq!(
+            with(name, 16, &u64::MAX.to_le_bytes()),
+            Err(FotError::NameOutOfRange(u64::MAX))
+        );
         assert_eq!(with(name, 29, &[1]), Err(FotError::ReservedNotZero(29)));
     }
 }

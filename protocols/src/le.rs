@@ -55,5 +55,8 @@ pub(crate) fn put_u128(b: &mut [u8], off: usize, v: u128) {
 
 /// The first offset in `b[range]` holding a non-zero byte, if any.
 pub(crate) fn first_nonzero(b: &[u8], start: usize, end: usize) -> Option<usize> {
-    b[start..end].iter().position(|&x| x != 0).map(|i| start + i)
+    b[start..end]
+        .iter()
+        .position(|&x| x != 0)
+        .map(|i| start + i)
 }

@@ -10,10 +10,20 @@
 //! - [`layout`]: the user address space.
 //! - [`debug`]: records the kernel reports for `threads` and `mem`.
 //! - [`exit`]: status codes the guest reports to the host.
+//! - [`object`]: object IDs, permissions and the fixed object layout.
+//! - [`fot`]: invariant pointers and the FOT entry format.
+//! - [`cap`]: capability and delegation records (signed by the `caps` crate).
 
 #![cfg_attr(not(test), no_std)]
 
+#[macro_use]
+mod bits;
+mod le;
+
+pub mod cap;
 pub mod debug;
 pub mod exit;
+pub mod fot;
 pub mod layout;
+pub mod object;
 pub mod syscall;

@@ -41,14 +41,16 @@
 //! | 56  | 8   | data top (`u64`): first unused byte of the data area, 0 = nothing allocated; the runtime's bump allocator updates it atomically in place ([`HDR_DATA_TOP`]) |
 //!
 //! The object's ID is a hash over the nonce, the public-key object ID, the
-//! flags and the default permissions (the derivation lives in the `caps`
-//! crate, which carries the hash). The kernel recomputes it on first use, so
+//! flags and the default permissions ([`id_hash_input`] fixes the bytes; the
+//! `caps` crate, which carries the hash, computes it). The kernel recomputes it on first use, so
 //! an object cannot claim an ID, a key or default permissions it was not
 //! created with. Those three header fields are therefore fixed at creation.
 
 use core::fmt;
 
-use crate::le::{first_nonzero, put_u16, put_u32, put_u64, put_u128, u16_at, u32_at, u64_at, u128_at};
+use crate::le::{
+    first_nonzero, put_u16, put_u32, put_u64, put_u128, u16_at, u32_at, u64_at, u128_at,
+};
 
 /// Size of an object's slot: the most an object can address.
 pub const SLOT_SIZE: u64 = 1 << 30;
@@ -81,7 +83,8 @@ pub const HDR_FOT_COUNT: u64 = 48;
 pub const HDR_DATA_TOP: u64 = 56;
 
 const _: () = assert!(MAX_FOT_ENTRIES <= crate::fot::MAX_FOT_INDEX);
-const _: () = assert!(HEADER_OFFSET % 64 == 0 && META_OFFSET % NULL_PAGE_SIZE == 0);
+const _: () =
+    assert!(HEADER_OFFSET.is_multiple_of(64) && META_OFFSET.is_multiple_of(NULL_PAGE_SIZE));
 
 /// Offset of FOT entry `index` (1-based) from the slot base, or `None` for
 /// index 0 (which means "this object") and indices past [`MAX_FOT_ENTRIES`].
@@ -90,6 +93,30 @@ pub const fn fot_entry_offset(index: u32) -> Option<u64> {
         return None;
     }
     Some(HEADER_OFFSET - index as u64 * FOT_ENTRY_SIZE)
+}
+
+/// Domain tag that starts the bytes an object ID is hashed from.
+pub const OBJID_DOMAIN: [u8; 16] = *b"perennial/objid1";
+/// Length of [`id_hash_input`]'s result.
+pub const OBJID_INPUT_LEN: usize = 56;
+
+/// The bytes an object's ID is hashed from (SHA-512, first 16 bytes read as
+/// a little-endian `u128`; the `caps` crate computes it): the domain tag,
+/// then the nonce, the public-key object ID, the flags and the default
+/// permissions, little-endian — the header fields the ID vouches for.
+pub fn id_hash_input(
+    nonce: u128,
+    key_id: ObjId,
+    flags: ObjFlags,
+    default_perms: Perms,
+) -> [u8; OBJID_INPUT_LEN] {
+    let mut b = [0u8; OBJID_INPUT_LEN];
+    b[..16].copy_from_slice(&OBJID_DOMAIN);
+    put_u128(&mut b, 16, nonce);
+    put_u128(&mut b, 32, key_id.as_u128());
+    put_u32(&mut b, 48, flags.bits());
+    put_u32(&mut b, 52, default_perms.bits());
+    b
 }
 
 /// A 128-bit object ID. Zero is the nil ID: "no object".
@@ -212,8 +239,20 @@ pub struct ObjHeader {
 
 impl ObjHeader {
     /// A fresh header: empty FOT, nothing allocated.
-    pub const fn new(nonce: u128, key_id: ObjId, default_perms: Perms, flags: ObjFlags) -> ObjHeader {
-        ObjHeader { nonce, key_id, default_perms, flags, fot_count: 0, data_top: 0 }
+    pub const fn new(
+        nonce: u128,
+        key_id: ObjId,
+        default_perms: Perms,
+        flags: ObjFlags,
+    ) -> ObjHeader {
+        ObjHeader {
+            nonce,
+            key_id,
+            default_perms,
+            flags,
+            fot_count: 0,
+            data_top: 0,
+        }
     }
 
     /// Encodes the header into its 64 bytes.
@@ -282,7 +321,12 @@ mod tests {
     use super::*;
 
     fn sample() -> ObjHeader {
-        let mut h = ObjHeader::new(0x0123_4567_89ab_cdef_0011_2233_4455_6677, ObjId::from_u128(42), Perms::READ, ObjFlags::PERSISTENT);
+        let mut h = ObjHeader::new(
+            0x0123_4567_89ab_cdef_0011_2233_4455_6677,
+            ObjId::from_u128(42),
+            Perms::READ,
+            ObjFlags::PERSISTENT,
+        );
         h.fot_count = 3;
         h.data_top = BASE_OFFSET + 128;
         h
@@ -296,7 +340,7 @@ mod tests {
         assert_eq!(fot_entry_offset(0), None);
         assert_eq!(fot_entry_offset(1), Some(HEADER_OFFSET - 64));
         let last = fot_entry_offset(MAX_FOT_ENTRIES).unwrap();
-        assert!(last >= META_OFFSET && last % 64 == 0);
+        assert!(last >= META_OFFSET && last.is_multiple_of(64));
         assert_eq!(fot_entry_offset(MAX_FOT_ENTRIES + 1), None);
     }
 
@@ -323,17 +367,38 @@ mod tests {
             b[off..off + bytes.len()].copy_from_slice(bytes);
             ObjHeader::decode(&b)
         };
-        assert_eq!(ObjHeader::decode(&good[..63]), Err(HeaderError::BadLength(63)));
-        assert_eq!(with(0, b"XRNO"), Err(HeaderError::BadMagic(u32::from_le_bytes(*b"XRNO"))));
+        assert_eq!(
+            ObjHeader::decode(&good[..63]),
+            Err(HeaderError::BadLength(63))
+        );
+        assert_eq!(
+            with(0, b"XRNO"),
+            Err(HeaderError::BadMagic(u32::from_le_bytes(*b"XRNO")))
+        );
         assert_eq!(with(4, &[2, 0]), Err(HeaderError::UnsupportedVersion(2)));
         assert_eq!(with(6, &[65, 0]), Err(HeaderError::BadHeaderSize(65)));
-        assert_eq!(with(40, &[0x20, 0, 0, 0]), Err(HeaderError::UnknownPerms(0x20)));
-        assert_eq!(with(44, &[0, 0, 0, 0x80]), Err(HeaderError::UnknownFlags(0x8000_0000)));
-        assert_eq!(with(48, &(MAX_FOT_ENTRIES + 1).to_le_bytes()), Err(HeaderError::FotTooLarge(MAX_FOT_ENTRIES + 1)));
+        assert_eq!(
+            with(40, &[0x20, 0, 0, 0]),
+            Err(HeaderError::UnknownPerms(0x20))
+        );
+        assert_eq!(
+            with(44, &[0, 0, 0, 0x80]),
+            Err(HeaderError::UnknownFlags(0x8000_0000))
+        );
+        assert_eq!(
+            with(48, &(MAX_FOT_ENTRIES + 1).to_le_bytes()),
+            Err(HeaderError::FotTooLarge(MAX_FOT_ENTRIES + 1))
+        );
         assert_eq!(with(44, &[2, 0, 0, 0]), Err(HeaderError::KsoWithFot(3)));
         assert_eq!(with(53, &[1]), Err(HeaderError::ReservedNotZero(53)));
-        assert_eq!(with(56, &8u64.to_le_bytes()), Err(HeaderError::BadDataTop(8)));
-        assert_eq!(with(56, &(DATA_END + 1).to_le_bytes()), Err(HeaderError::BadDataTop(DATA_END + 1)));
+        assert_eq!(
+            with(56, &8u64.to_le_bytes()),
+            Err(HeaderError::BadDataTop(8))
+        );
+        assert_eq!(
+            with(56, &(DATA_END + 1).to_le_bytes()),
+            Err(HeaderError::BadDataTop(DATA_END + 1))
+        );
     }
 
     #[test]
@@ -344,7 +409,13 @@ mod tests {
         assert!(Perms::READ.is_subset_of(Perms::READ | Perms::EXEC));
         assert!(!Perms::WRITE.is_subset_of(Perms::READ));
         assert_eq!((Perms::READ | Perms::WRITE) & Perms::WRITE, Perms::WRITE);
-        assert_eq!(std::format!("{:?}", Perms::READ | Perms::EXEC), "Perms(READ|EXEC)");
-        assert_eq!(std::format!("{}", ObjId::from_u128(0xab)), "000000000000000000000000000000ab");
+        assert_eq!(
+            std::format!("{:?}", Perms::READ | Perms::EXEC),
+            "Perms(READ|EXEC)"
+        );
+        assert_eq!(
+            std::format!("{}", ObjId::from_u128(0xab)),
+            "000000000000000000000000000000ab"
+        );
     }
 }
