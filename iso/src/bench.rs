@@ -1,5 +1,5 @@
-//! `cargo xtask bench`: boots the system, runs the guest benchmark program
-//! and prints its figures as a table. Figures are printed, never asserted:
+//! `cargo xtask bench`: the host pointer-chase comparison, then the guest
+//! benchmarks (boots the system and runs `ubench`), printed as tables. Figures are printed, never asserted:
 //! a noisy host must not fail a build.
 //!
 //! The guest program (`ubench`) prints one line per benchmark:
@@ -63,8 +63,69 @@ pub fn parse_line(line: &str) -> Option<Figure> {
     })
 }
 
-/// Runs the guest benchmarks and prints the table.
-pub fn run(icount: bool) -> Result<ExitCode> {
+/// Which benchmark sets to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sets {
+    /// The host pointer-chase comparison.
+    pub host: bool,
+    /// The in-guest figures.
+    pub guest: bool,
+}
+
+/// Runs the chosen benchmark sets and prints their tables.
+pub fn run(sets: Sets, icount: bool) -> Result<ExitCode> {
+    if sets.host {
+        let figures = host_figures()?;
+        print_table(
+            "host: dependent pointer chase (ns per hop; ratio to the raw pointer)",
+            &figures,
+            true,
+        );
+    }
+    if sets.guest {
+        let figures = guest_figures(icount)?;
+        let clock = if icount {
+            "instruction-scaled TSC (-icount shift=0, repeatable)"
+        } else {
+            "TSC cycles under TCG (noisy)"
+        };
+        print_table(&format!("guest: {clock}"), &figures, false);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The invariant-pointer chase benchmark, run natively on the host.
+fn host_figures() -> Result<Vec<Figure>> {
+    eprintln!("xtask: running the host pointer-chase benchmark …");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args([
+            "run",
+            "--quiet",
+            "--release",
+            "-p",
+            "objects",
+            "--features",
+            "bench",
+            "--bin",
+            "objects-bench",
+        ])
+        .output()
+        .map_err(|e| XtaskError::CommandFailed(format!("cannot run objects-bench: {e}")))?;
+    if !out.status.success() {
+        return Err(XtaskError::CommandFailed(format!(
+            "objects-bench failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| parse_line(l.trim()))
+        .collect())
+}
+
+/// Boots the system and runs `ubench`.
+fn guest_figures(icount: bool) -> Result<Vec<Figure>> {
     host::ensure_all()?;
     let built = artifacts::build_all(true)?;
     let dir = PathBuf::from("target/bench");
@@ -102,32 +163,82 @@ pub fn run(icount: bool) -> Result<ExitCode> {
             qemu::describe(report.exit)
         )));
     }
-    let clock = if icount {
-        "instruction-scaled TSC (-icount shift=0, repeatable)"
-    } else {
-        "TSC cycles under TCG (noisy)"
-    };
-    println!("\nguest benchmarks — {clock}");
+    Ok(figures)
+}
+
+/// The figure a chase figure is compared with: the raw-pointer chase of the
+/// same size class (same name suffix after the kind).
+fn raw_baseline<'a>(figures: &'a [Figure], f: &Figure) -> Option<&'a Figure> {
+    f.name.strip_prefix("chase ")?;
+    let size_class = |name: &str| name.ends_with(" cache-resident");
+    figures.iter().find(|b| {
+        b.name.starts_with("chase raw pointer") && size_class(&b.name) == size_class(&f.name)
+    })
+}
+
+fn print_table(title: &str, figures: &[Figure], ratios: bool) {
+    println!("\n{title}");
     println!(
-        "{:<44} {:>14} {:>14} {:>14} {:>8}",
-        "benchmark", "median", "p10", "p90", "runs"
+        "{:<58} {:>16} {:>10} {:>10} {:>8}{}",
+        "benchmark",
+        "median",
+        "p10",
+        "p90",
+        "runs",
+        if ratios { "    ratio" } else { "" }
     );
-    for f in &figures {
+    for f in figures {
+        let ratio = if ratios {
+            raw_baseline(figures, f).map_or(String::new(), |b| {
+                format!("  {:>6.2}x", f.median / b.median)
+            })
+        } else {
+            String::new()
+        };
         println!(
-            "{:<44} {:>14} {:>14} {:>14} {:>8}",
+            "{:<58} {:>16} {:>10} {:>10} {:>8}{ratio}",
             f.name,
-            format!("{:.0} {}", f.median, f.unit),
-            format!("{:.0}", f.p10),
-            format!("{:.0}", f.p90),
+            format!("{} {}", trim(f.median), f.unit),
+            trim(f.p10),
+            trim(f.p90),
             f.runs
         );
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+/// Whole numbers print without decimals; small figures keep two.
+fn trim(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chase_ratios_compare_within_one_size_class() {
+        let fig = |name: &str, median: f64| Figure {
+            name: name.into(),
+            median,
+            unit: "ns/hop".into(),
+            p10: 0.0,
+            p90: 0.0,
+            runs: 1,
+        };
+        let figures = vec![
+            fig("chase raw pointer", 100.0),
+            fig("chase invptr intra-object", 110.0),
+            fig("chase raw pointer cache-resident", 4.0),
+            fig("chase pmdk-style oid lookup cache-resident", 8.0),
+        ];
+        assert_eq!(raw_baseline(&figures, &figures[1]).unwrap().median, 100.0);
+        assert_eq!(raw_baseline(&figures, &figures[3]).unwrap().median, 4.0);
+        assert!(raw_baseline(&figures, &fig("null syscall", 1.0)).is_none());
+    }
 
     #[test]
     fn parses_the_guest_lines() {

@@ -44,6 +44,12 @@ struct BenchArgs {
     /// Run QEMU with `-icount shift=0` so cycle counts repeat exactly.
     #[arg(long)]
     icount: bool,
+    /// Only the host pointer-chase benchmark.
+    #[arg(long, conflicts_with = "guest_only")]
+    host_only: bool,
+    /// Only the in-guest benchmarks.
+    #[arg(long)]
+    guest_only: bool,
 }
 
 #[derive(clap::Args, Clone)]
@@ -161,7 +167,13 @@ fn main() -> ExitCode {
         }),
         Command::Run(args) => run(&args),
         Command::Test(args) => testing::run(args.only.as_deref(), !args.no_host),
-        Command::Bench(args) => bench::run(args.icount),
+        Command::Bench(args) => bench::run(
+            bench::Sets {
+                host: !args.guest_only,
+                guest: !args.host_only,
+            },
+            args.icount,
+        ),
     };
     result.unwrap_or_else(|err| {
         eprintln!("xtask: error: {err}");
