@@ -1,6 +1,10 @@
 //! Finding the firmware's ACPI tables and the persistent memory they
-//! describe, and reporting both on the console.
+//! describe, and reporting both on the console; the MADT (interrupt
+//! controllers) is read on the same walk.
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use kcore::acpi::madt::{self, Madt, MadtInfo};
 use kcore::acpi::nfit::{self, Nfit};
 use kcore::acpi::{
     AcpiError, PhysRead, ReadFault, RootTable, Rsdp, Signature, rsdp_physical_address,
@@ -8,7 +12,7 @@ use kcore::acpi::{
 use kcore::paging::PAGE_SIZE;
 
 use crate::kprintln;
-use crate::mm::EarlyMm;
+use crate::mm::early::EarlyMm;
 
 /// Reads physical memory through the HHDM, mapping pages as needed.
 pub struct HhdmReader<'a> {
@@ -45,50 +49,74 @@ impl PhysRead for HhdmReader<'_> {
 /// How many table signatures the `acpi:` line lists before eliding.
 const MAX_LISTED: usize = 64;
 
+/// Bytes of persistent memory found.
+static PMEM_BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// Bytes of persistent memory the NFIT describes (0 without an NVDIMM).
+pub fn pmem_bytes() -> u64 {
+    PMEM_BYTES.load(Ordering::Relaxed)
+}
+
 /// Walks RSDP → XSDT/RSDT → NFIT and prints the `acpi:` and `pmem:` lines.
-/// Returns the number of persistent-memory ranges found.
-pub fn report(mm: &mut EarlyMm, rsdp_address: Option<u64>) -> usize {
-    let found = match rsdp_address {
-        None => {
-            kprintln!("acpi: error: the loader gave no RSDP");
-            0
-        }
+/// Returns what the MADT says about interrupt controllers, if readable.
+pub fn report(mm: &mut EarlyMm, rsdp_address: Option<u64>) -> Option<MadtInfo> {
+    let mut facts = Facts::default();
+    match rsdp_address {
+        None => kprintln!("acpi: error: the loader gave no RSDP"),
         Some(address) => {
             let phys = rsdp_physical_address(address, mm.hhdm());
             let mut reader = HhdmReader::new(mm);
-            walk(&mut reader, phys).unwrap_or_else(|err| {
+            if let Err(err) = walk(&mut reader, phys, &mut facts) {
                 kprintln!("acpi: error: {err}");
-                0
-            })
+            }
         }
-    };
-    if found == 0 {
+    }
+    if facts.pmem_ranges == 0 {
         kprintln!("pmem: none found; running on volatile memory only");
     }
-    found
+    facts.madt
 }
 
-/// The fallible part of [`report`]: prints as it goes, returns pmem ranges
-/// printed.
-fn walk(reader: &mut HhdmReader<'_>, rsdp_phys: u64) -> Result<usize, AcpiError> {
+/// What the walk found.
+#[derive(Default)]
+struct Facts {
+    pmem_ranges: usize,
+    madt: Option<MadtInfo>,
+}
+
+/// The fallible part of [`report`]: prints as it goes.
+fn walk(reader: &mut HhdmReader<'_>, rsdp_phys: u64, facts: &mut Facts) -> Result<(), AcpiError> {
     let rsdp = Rsdp::load(reader, rsdp_phys)?;
     let root = rsdp.root_table(reader)?;
     print_tables(reader, &rsdp, &root)?;
+    // The MADT first: a broken NFIT must not cost the interrupt routing.
+    match root
+        .find(reader, madt::SIGNATURE)
+        .and_then(|t| t.map(Madt::new).transpose())
+    {
+        Ok(Some(table)) => match table.info(reader) {
+            Ok(info) => facts.madt = Some(info),
+            Err(err) => kprintln!("acpi: error: {err}"),
+        },
+        Ok(None) => {}
+        Err(err) => kprintln!("acpi: error: {err}"),
+    }
     let Some(sdt) = root.find(reader, nfit::SIGNATURE)? else {
-        return Ok(0);
+        return Ok(());
     };
     let nfit = Nfit::new(sdt)?;
-    let mut count = 0;
     for range in nfit.pmem_ranges(reader) {
         let range = range?;
         kprintln!(
-            "pmem: range {count} base {:#x} size {} bytes",
+            "pmem: range {} base {:#x} size {} bytes",
+            facts.pmem_ranges,
             range.base,
             range.length
         );
-        count += 1;
+        PMEM_BYTES.fetch_add(range.length, Ordering::Relaxed);
+        facts.pmem_ranges += 1;
     }
-    Ok(count)
+    Ok(())
 }
 
 /// Prints the `acpi:` line (signatures gathered first, so an unreadable

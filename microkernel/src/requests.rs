@@ -4,7 +4,8 @@
 //! markers (the linker script keeps them in that order inside `.data`, which
 //! the loader writes the response pointers into). Responses are HHDM
 //! pointers into bootloader-reclaimable memory; they stay valid until that
-//! memory is reclaimed, which this stage never does.
+//! memory is reclaimed (`main::reclaim_loader_memory`), after which nothing
+//! may call these accessors: what the kernel needs later is copied first.
 
 use core::ffi::{CStr, c_char};
 
@@ -179,7 +180,6 @@ pub fn executable_address() -> Option<(u64, u64)> {
 }
 
 /// UNIX time at boot (from the RTC), if the loader gave it.
-#[expect(dead_code, reason = "the clock of a later stage starts from it")]
 pub fn boot_time() -> Option<u64> {
     DATE_AT_BOOT.get_response().map(|r| r.timestamp().as_secs())
 }

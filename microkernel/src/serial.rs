@@ -1,16 +1,18 @@
 //! The COM1 serial console: a polled 16550 UART driver and the `kprint!` /
 //! `kprintln!` macros.
 //!
-//! One lock guards the port for ordinary output. The panic path does not take
-//! it: it writes through its own [`Uart`] handle ([`panic_console`]), so a
-//! panic while the lock is held still reaches the console. Interrupts are off
-//! for now; once they are on, the lock must disable them while held.
+//! One interrupt-safe lock guards the port for ordinary output and for
+//! draining received bytes. The panic path does not take it: it writes
+//! through its own [`Uart`] handle ([`panic_console`]), so a panic while the
+//! lock is held still reaches the console. Transmission polls; reception is
+//! by interrupt (see `console`), with [`receive`] draining the FIFO.
 
 use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use spin::Mutex;
 use x86_64::instructions::port::Port;
+
+use crate::sync::IrqMutex;
 
 /// I/O base of COM1.
 pub const COM1: u16 = 0x3f8;
@@ -23,6 +25,10 @@ const LINE_CTRL: u16 = 3;
 const MODEM_CTRL: u16 = 4;
 const LINE_STATUS: u16 = 5;
 
+/// LSR: a received byte is waiting.
+const LSR_DATA_READY: u8 = 1 << 0;
+/// IER: interrupt when a byte arrives.
+const IER_RX: u8 = 1 << 0;
 /// LSR: the transmit holding register is empty.
 const LSR_THR_EMPTY: u8 = 1 << 5;
 /// LCR: divisor latch access.
@@ -69,6 +75,13 @@ impl Uart {
         self.out(MODEM_CTRL, 0x03); // DTR + RTS, no loopback, no OUT2 (IRQs off)
     }
 
+    /// Turns the receive interrupt on or off (MCR OUT2 gates the IRQ line
+    /// on PC hardware, so it is set too).
+    pub fn set_rx_interrupt(&mut self, on: bool) {
+        self.out(MODEM_CTRL, if on { 0x0b } else { 0x03 });
+        self.out(INT_ENABLE, if on { IER_RX } else { 0 });
+    }
+
     /// Sends one byte, waiting (bounded) for room in the transmitter.
     pub fn write_byte(&mut self, byte: u8) {
         for _ in 0..TX_SPINS {
@@ -88,7 +101,7 @@ impl fmt::Write for Uart {
     }
 }
 
-static CONSOLE: Mutex<Uart> = Mutex::new(Uart::new(COM1));
+static CONSOLE: IrqMutex<Uart> = IrqMutex::new(Uart::new(COM1));
 static READY: AtomicBool = AtomicBool::new(false);
 
 /// Initialises COM1; call first thing in `kmain`.
@@ -101,6 +114,30 @@ pub fn init() {
 pub fn write_fmt(args: fmt::Arguments<'_>) {
     // The UART never reports an error; a formatting error has nowhere to go.
     let _ = fmt::Write::write_fmt(&mut *CONSOLE.lock(), args);
+}
+
+/// Writes raw bytes (a program's console output) under the console lock.
+pub fn write_bytes(bytes: &[u8]) {
+    let mut uart = CONSOLE.lock();
+    bytes.iter().for_each(|&b| uart.write_byte(b));
+}
+
+/// Moves up to `max` received bytes into `push`. Returns `true` if it
+/// stopped at `max` with more bytes waiting in the UART.
+pub fn receive(max: usize, mut push: impl FnMut(u8)) -> bool {
+    let mut uart = CONSOLE.lock();
+    for _ in 0..max {
+        if uart.inb(LINE_STATUS) & LSR_DATA_READY == 0 {
+            return false;
+        }
+        push(uart.inb(DATA));
+    }
+    uart.inb(LINE_STATUS) & LSR_DATA_READY != 0
+}
+
+/// Turns COM1's receive interrupt on or off.
+pub fn set_rx_interrupt(on: bool) {
+    CONSOLE.lock().set_rx_interrupt(on);
 }
 
 /// A console for the panic handler that bypasses [`CONSOLE`]'s lock (the

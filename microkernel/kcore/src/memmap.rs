@@ -218,6 +218,20 @@ pub fn largest_usable(entries: impl IntoIterator<Item = Entry>) -> Option<(u64, 
         })
 }
 
+/// The span `(base, end)` from the lowest to the highest allocatable
+/// (usable or bootloader-reclaimable) byte: what the frame allocator's
+/// bitmap covers. `None` if there is no such memory.
+pub fn allocatable_span(entries: impl IntoIterator<Item = Entry>) -> Option<(u64, u64)> {
+    entries
+        .into_iter()
+        .filter(|e| e.kind.is_allocatable() && e.length != 0)
+        .filter_map(|e| Some((e.base, e.end()?)))
+        .fold(None, |span, (base, end)| match span {
+            None => Some((base, end)),
+            Some((lo, hi)) => Some((lo.min(base), hi.max(end))),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,6 +347,20 @@ mod tests {
             e(0x2000, 0x1000, Kind::AcpiNvs),
         ];
         assert_eq!(check(map), Ok(()));
+    }
+
+    #[test]
+    fn allocatable_span_covers_usable_and_reclaimable() {
+        assert_eq!(
+            allocatable_span(typical()),
+            Some((0x1000, 0xb08000 + 0x1000_0000))
+        );
+        assert_eq!(allocatable_span([e(0x1000, 0x1000, Kind::Reserved)]), None);
+        let two = [
+            e(0x5000, 0x1000, Kind::BootloaderReclaimable),
+            e(0x2000, 0x1000, Kind::Usable),
+        ];
+        assert_eq!(allocatable_span(two), Some((0x2000, 0x6000)));
     }
 
     #[test]

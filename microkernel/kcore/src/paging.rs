@@ -136,16 +136,27 @@ impl<A: TableAccess> Mapper<A> {
     /// The physical address `virt` translates to, following 1 GiB and 2 MiB
     /// pages; `None` if not mapped (or not canonical).
     pub fn translate(&mut self, virt: u64) -> Option<u64> {
+        self.lookup(virt).map(|leaf| leaf.phys)
+    }
+
+    /// The translation of `virt` with the access every level of the walk
+    /// allows (writable and user only if every level says so, executable
+    /// unless any level says no-execute); `None` if not mapped.
+    pub fn lookup(&mut self, virt: u64) -> Option<Leaf> {
         if !is_canonical(virt) {
             return None;
         }
         let idx = indices(virt);
         let mut table = self.root;
+        let mut all = flags::WRITABLE | flags::USER;
+        let mut nx = 0;
         for (level, &index) in idx.iter().enumerate() {
             let entry = self.access.read_entry(table, index);
             if entry & flags::PRESENT == 0 {
                 return None;
             }
+            all &= entry;
+            nx |= entry & flags::NO_EXECUTE;
             // Level 1 is the PDPT (1 GiB pages), level 2 the PD (2 MiB pages).
             let page_shift = match level {
                 1 => 30,
@@ -154,11 +165,12 @@ impl<A: TableAccess> Mapper<A> {
             };
             if page_shift != 0 && entry & flags::HUGE != 0 {
                 let page_mask = (1u64 << page_shift) - 1;
-                return Some((entry & ADDR_MASK & !page_mask) | (virt & page_mask));
+                let phys = (entry & ADDR_MASK & !page_mask) | (virt & page_mask);
+                return Some(Leaf::new(phys, all, nx));
             }
             table = entry & ADDR_MASK;
         }
-        Some(table | (virt & (PAGE_SIZE - 1)))
+        Some(Leaf::new(table | (virt & (PAGE_SIZE - 1)), all, nx))
     }
 
     /// Maps the 4 KiB page `virt` to frame `phys` with leaf `flags`
@@ -216,9 +228,166 @@ impl<A: TableAccess> Mapper<A> {
         Ok(MapOutcome::Mapped)
     }
 
+    /// Maps the 2 MiB page `virt` to the 2 MiB frame `phys` (both 2 MiB
+    /// aligned) with leaf `flags` (`PRESENT` and `HUGE` are added), unless it
+    /// already maps exactly that. Missing PDPTs are allocated as for
+    /// [`Mapper::ensure_mapped`]; a PD slot that already holds a table or a
+    /// different page is an error.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Mapper::ensure_mapped`].
+    pub unsafe fn ensure_mapped_2m(
+        &mut self,
+        virt: u64,
+        phys: u64,
+        leaf_flags: u64,
+        frames: &mut impl FrameAllocator,
+    ) -> Result<MapOutcome, MapError> {
+        const HUGE_SIZE: u64 = 2 << 20;
+        if !is_canonical(virt) {
+            return Err(MapError::NotCanonical(virt));
+        }
+        for addr in [virt, phys] {
+            if addr % HUGE_SIZE != 0 {
+                return Err(MapError::Misaligned(addr));
+            }
+        }
+        if phys & !ADDR_MASK != 0 {
+            return Err(MapError::PhysTooLarge(phys));
+        }
+        let idx = indices(virt);
+        let table_flags = flags::PRESENT | flags::WRITABLE | (leaf_flags & flags::USER);
+        let mut table = self.root;
+        for &index in &idx[..2] {
+            let entry = self.access.read_entry(table, index);
+            table = if entry & flags::PRESENT != 0 {
+                if entry & flags::HUGE != 0 {
+                    // A 1 GiB page covers it (only possible at the PDPT).
+                    let existing = (entry & ADDR_MASK) | (virt & ((1 << 30) - 1));
+                    return match existing == phys {
+                        true => Ok(MapOutcome::AlreadyMapped),
+                        false => Err(MapError::MappedElsewhere { virt, existing }),
+                    };
+                }
+                entry & ADDR_MASK
+            } else {
+                let frame = frames.allocate_frame().ok_or(MapError::OutOfFrames)?;
+                self.access.zero_table(frame);
+                self.access.write_entry(table, index, frame | table_flags);
+                frame
+            };
+        }
+        let entry = self.access.read_entry(table, idx[2]);
+        if entry & flags::PRESENT != 0 {
+            let existing = entry & ADDR_MASK;
+            return match entry & flags::HUGE != 0 && existing == phys {
+                true => Ok(MapOutcome::AlreadyMapped),
+                false => Err(MapError::MappedElsewhere { virt, existing }),
+            };
+        }
+        let leaf = phys | leaf_flags | flags::PRESENT | flags::HUGE;
+        self.access.write_entry(table, idx[2], leaf);
+        Ok(MapOutcome::Mapped)
+    }
+
+    /// Removes the 4 KiB mapping of `virt` and returns the frame it mapped;
+    /// `None` (and nothing changed) if it was not mapped by a 4 KiB leaf.
+    /// Tables are kept even when they become empty.
+    ///
+    /// # Safety
+    ///
+    /// When the tables are live, nothing may use the page any more, and the
+    /// caller must flush `virt` from the TLB.
+    pub unsafe fn unmap(&mut self, virt: u64) -> Option<u64> {
+        if !is_canonical(virt) {
+            return None;
+        }
+        let idx = indices(virt);
+        let mut table = self.root;
+        for &index in &idx[..3] {
+            let entry = self.access.read_entry(table, index);
+            if entry & flags::PRESENT == 0 || entry & flags::HUGE != 0 {
+                return None;
+            }
+            table = entry & ADDR_MASK;
+        }
+        let entry = self.access.read_entry(table, idx[3]);
+        if entry & flags::PRESENT == 0 {
+            return None;
+        }
+        self.access.write_entry(table, idx[3], 0);
+        Some(entry & ADDR_MASK)
+    }
+
+    /// Empties the PML4 slots `slots` (e.g. `0..256`, a user half): hands
+    /// every 4 KiB leaf frame and every table frame below them to `release`
+    /// exactly once, and clears the slots. Huge leaves are dropped without
+    /// being released (the mapper never owns them).
+    ///
+    /// # Safety
+    ///
+    /// The tables must not be live on any CPU (or the caller flushes the TLB
+    /// of everything they mapped), and the frames under these slots must be
+    /// owned by the caller, not shared with another PML4.
+    pub unsafe fn teardown(
+        &mut self,
+        slots: core::ops::Range<usize>,
+        release: &mut impl FnMut(u64),
+    ) {
+        for slot in slots {
+            let entry = self.access.read_entry(self.root, slot);
+            if entry & flags::PRESENT != 0 {
+                self.release_table(entry & ADDR_MASK, 1, release);
+                self.access.write_entry(self.root, slot, 0);
+            }
+        }
+    }
+
+    /// Releases the table at `table` (level 1 = PDPT, 2 = PD, 3 = PT), its
+    /// subtables and its 4 KiB leaves.
+    fn release_table(&mut self, table: u64, level: u8, release: &mut impl FnMut(u64)) {
+        for index in 0..ENTRIES {
+            let entry = self.access.read_entry(table, index);
+            if entry & flags::PRESENT == 0 {
+                continue;
+            }
+            if level == 3 {
+                release(entry & ADDR_MASK);
+            } else if entry & flags::HUGE == 0 {
+                self.release_table(entry & ADDR_MASK, level + 1, release);
+            }
+        }
+        release(table);
+    }
+
     /// The PML4's physical address.
     pub fn root(&self) -> u64 {
         self.root
+    }
+}
+
+/// A translation and the access the whole walk allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Leaf {
+    /// The physical address the virtual address maps to.
+    pub phys: u64,
+    /// Writes allowed (every level writable).
+    pub writable: bool,
+    /// User-mode access allowed (every level user).
+    pub user: bool,
+    /// Instruction fetch allowed (no level no-execute).
+    pub executable: bool,
+}
+
+impl Leaf {
+    fn new(phys: u64, all: u64, nx: u64) -> Leaf {
+        Leaf {
+            phys,
+            writable: all & flags::WRITABLE != 0,
+            user: all & flags::USER != 0,
+            executable: nx == 0,
+        }
     }
 }
 

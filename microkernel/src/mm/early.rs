@@ -6,49 +6,17 @@
 //! `kcore::paging` (host-tested); this module supplies the live parts: the
 //! tables reached through the HHDM, CR3, EFER.NXE and `invlpg`. Page-table
 //! frames come from a bump allocator over the largest usable memory-map
-//! region; the real frame allocator must take over [`EarlyMm::frames_used`].
+//! region; the real frame allocator takes them over ([`EarlyMm::into_frames`]).
 
 use core::fmt;
 
 use kcore::frame::EarlyFrameAllocator;
-use kcore::paging::{self, ENTRIES, MapError, MapOutcome, Mapper, PAGE_SIZE, TableAccess};
+use kcore::paging::{self, MapError, MapOutcome, Mapper, PAGE_SIZE};
 use x86_64::VirtAddr;
+
+use super::tables::HhdmTables;
 use x86_64::registers::control::{Cr3, Cr4, Cr4Flags};
 use x86_64::registers::model_specific::{Efer, EferFlags};
-
-/// Page tables reached through the HHDM.
-struct HhdmTables {
-    hhdm: u64,
-}
-
-impl HhdmTables {
-    fn entry_ptr(&self, table: u64, index: usize) -> *mut u64 {
-        debug_assert!(index < ENTRIES);
-        (self.hhdm + (table & paging::ADDR_MASK) + index as u64 * 8) as *mut u64
-    }
-}
-
-// SAFETY: `EarlyMm::new`'s contract makes `hhdm` the live HHDM offset, under
-// which every page-table frame (the loader's, in memory-map regions, and ours,
-// from usable memory) is mapped writable; accesses are volatile 8-byte ones.
-unsafe impl TableAccess for HhdmTables {
-    fn read_entry(&mut self, table: u64, index: usize) -> u64 {
-        // SAFETY: see the impl: the entry is mapped, aligned, and a u64.
-        unsafe { self.entry_ptr(table, index).read_volatile() }
-    }
-
-    fn write_entry(&mut self, table: u64, index: usize, value: u64) {
-        // SAFETY: as for `read_entry`; the mapper only writes entries it
-        // owns (new tables, or empty slots on the walk to a new page).
-        unsafe { self.entry_ptr(table, index).write_volatile(value) }
-    }
-
-    fn zero_table(&mut self, table: u64) {
-        for index in 0..ENTRIES {
-            self.write_entry(table, index, 0);
-        }
-    }
-}
 
 /// Why early memory management could not start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,7 +71,8 @@ impl EarlyMm {
         };
         Ok(EarlyMm {
             hhdm,
-            mapper: Mapper::new(HhdmTables { hhdm }, root),
+            // SAFETY: the caller guarantees `hhdm` maps every table frame.
+            mapper: Mapper::new(unsafe { HhdmTables::new(hhdm) }, root),
             frames,
             leaf_flags: nx,
         })
@@ -135,12 +104,9 @@ impl EarlyMm {
         Ok(virt + (phys - page))
     }
 
-    /// The frames taken for page tables so far, as `(base, length)`.
-    #[expect(
-        dead_code,
-        reason = "the next stage's frame allocator takes these frames over"
-    )]
-    pub fn frames_used(&self) -> (u64, u64) {
-        self.frames.used()
+    /// Ends early mapping; the bump allocator (with the frames it handed
+    /// out so far) goes on to feed the real frame allocator's setup.
+    pub fn into_frames(self) -> EarlyFrameAllocator {
+        self.frames
     }
 }

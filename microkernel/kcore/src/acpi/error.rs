@@ -112,6 +112,16 @@ pub enum AcpiError {
         /// Offset in the NFIT.
         offset: u32,
     },
+    /// A MADT structure's length is too short for its type or runs past
+    /// the table end.
+    MadtStructure {
+        /// Offset in the MADT.
+        offset: u32,
+        /// Structure type.
+        kind: u8,
+        /// Its length field.
+        length: u8,
+    },
 }
 
 impl fmt::Display for AcpiError {
@@ -169,6 +179,14 @@ impl fmt::Display for AcpiError {
             AcpiError::SpaRangeOverflow { offset } => {
                 write!(f, "NFIT SPA range at offset {offset} wraps around")
             }
+            AcpiError::MadtStructure {
+                offset,
+                kind,
+                length,
+            } => write!(
+                f,
+                "MADT structure type {kind} at offset {offset} has bad length {length}"
+            ),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! verified, and a corrupt table comes back as an [`AcpiError`].
 
 mod error;
+pub mod madt;
 pub mod nfit;
 mod root;
 mod rsdp;

@@ -506,3 +506,102 @@ fn errors_read_well() {
         "reading 4 bytes at 0x1000: not reachable memory"
     );
 }
+
+fn madt(structures: &[Vec<u8>]) -> Vec<u8> {
+    let mut body = 0xfee0_0000u32.to_le_bytes().to_vec();
+    body.extend_from_slice(&1u32.to_le_bytes()); // PCAT_COMPAT
+    body.extend(structures.iter().flatten());
+    sdt(b"APIC", &body)
+}
+
+fn madt_info(structures: &[Vec<u8>]) -> Result<madt::MadtInfo, AcpiError> {
+    let mut mem = Mem::new();
+    let at = mem.put_tables(&[madt(structures)])[0];
+    let table = Sdt::load(&mut mem, at)?;
+    madt::Madt::new(table)?.info(&mut mem)
+}
+
+#[test]
+fn madt_gives_apics_and_isa_routes() {
+    let lapic = |id: u8, flags: u32| [vec![0, 8, id, id], flags.to_le_bytes().to_vec()].concat();
+    let ioapic = [
+        vec![1, 12, 2, 0],
+        0xfec0_0000u32.to_le_bytes().to_vec(),
+        0u32.to_le_bytes().to_vec(),
+    ]
+    .concat();
+    // IRQ 0 -> GSI 2 (conforming), IRQ 9 -> GSI 9 level, active high.
+    let iso0 = [
+        vec![2, 10, 0, 0],
+        2u32.to_le_bytes().to_vec(),
+        0u16.to_le_bytes().to_vec(),
+    ]
+    .concat();
+    let iso9 = [
+        vec![2, 10, 0, 9],
+        9u32.to_le_bytes().to_vec(),
+        0x000du16.to_le_bytes().to_vec(),
+    ]
+    .concat();
+    let unknown = vec![0x7f, 3, 0];
+    let info = madt_info(&[
+        lapic(0, 1),
+        lapic(1, 0),
+        lapic(2, 2),
+        ioapic,
+        iso0,
+        iso9,
+        unknown,
+    ])
+    .unwrap();
+    assert_eq!(info.local_apic, 0xfee0_0000);
+    assert!(info.has_8259);
+    assert_eq!(info.cpus, 2);
+    assert_eq!(
+        info.io_apics(),
+        &[madt::IoApic {
+            id: 2,
+            address: 0xfec0_0000,
+            gsi_base: 0
+        }]
+    );
+    assert_eq!(info.isa_route(0).gsi, 2);
+    let nine = info.isa_route(9);
+    assert!(nine.level && !nine.active_low);
+    let four = info.isa_route(4);
+    assert_eq!((four.gsi, four.level, four.active_low), (4, false, false));
+    assert_eq!(
+        info.io_apic_for(4).map(|(a, pin)| (a.id, pin)),
+        Some((2, 4))
+    );
+    assert_eq!(info.io_apic_for(300), None);
+}
+
+#[test]
+fn madt_rejects_bad_structures() {
+    let override64 = [vec![5, 12, 0, 0], 0xfee1_0000u64.to_le_bytes().to_vec()].concat();
+    assert_eq!(madt_info(&[override64]).unwrap().local_apic, 0xfee1_0000);
+    assert!(matches!(
+        madt_info(&[vec![1, 8, 0, 0, 0, 0, 0, 0]]),
+        Err(AcpiError::MadtStructure {
+            kind: 1,
+            length: 8,
+            ..
+        })
+    ));
+    assert!(matches!(
+        madt_info(&[vec![0x7f, 0]]),
+        Err(AcpiError::MadtStructure { length: 0, .. })
+    ));
+    assert!(matches!(
+        madt_info(&[vec![0x7f, 9, 0]]),
+        Err(AcpiError::MadtStructure { length: 9, .. })
+    ));
+    let mut mem = Mem::new();
+    let at = mem.put_tables(&[sdt(b"APIC", &[0; 4])])[0];
+    let short = Sdt::load(&mut mem, at).unwrap();
+    assert!(matches!(
+        madt::Madt::new(short),
+        Err(AcpiError::TableLength { .. })
+    ));
+}

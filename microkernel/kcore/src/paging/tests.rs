@@ -182,3 +182,134 @@ fn canonical_addresses() {
     assert!(is_canonical(0xffff_8000_0000_0000));
     assert!(is_canonical(0xffff_ffff_8000_0000));
 }
+
+#[test]
+fn lookup_combines_access_over_every_level() {
+    let mut mem = FakePhys::new(0x20);
+    let mut alloc = frames();
+    let mut mapper = Mapper::new(&mut mem, ROOT);
+    let rw = flags::USER | flags::WRITABLE | flags::NO_EXECUTE;
+    // SAFETY: fake memory.
+    unsafe {
+        mapper
+            .ensure_mapped(0x40_0000, 0x5000, flags::USER, &mut alloc)
+            .unwrap();
+        mapper
+            .ensure_mapped(0x40_1000, 0x6000, rw, &mut alloc)
+            .unwrap();
+        mapper
+            .ensure_mapped(HHDM, 0x7000, flags::WRITABLE, &mut alloc)
+            .unwrap();
+    }
+    let text = mapper.lookup(0x40_0010).unwrap();
+    assert_eq!(
+        (text.phys, text.user, text.writable, text.executable),
+        (0x5010, true, false, true)
+    );
+    let data = mapper.lookup(0x40_1000).unwrap();
+    assert_eq!(
+        (data.user, data.writable, data.executable),
+        (true, true, false)
+    );
+    let kernel = mapper.lookup(HHDM).unwrap();
+    assert_eq!((kernel.user, kernel.writable), (false, true));
+    // A non-user upper level hides a user leaf.
+    let [l4, ..] = indices(0x40_0000);
+    mem.frame(ROOT)[l4] &= !flags::USER;
+    let mut mapper = Mapper::new(&mut mem, ROOT);
+    assert!(!mapper.lookup(0x40_0000).unwrap().user);
+    assert_eq!(mapper.lookup(0x40_2000), None);
+    assert_eq!(mapper.lookup(0x8000_0000_0000), None);
+}
+
+#[test]
+fn maps_2m_pages_and_refuses_conflicts() {
+    let mut mem = FakePhys::new(0x20);
+    let mut alloc = frames();
+    let mut mapper = Mapper::new(&mut mem, ROOT);
+    let two = 2 << 20;
+    // SAFETY: fake memory (every call in this test).
+    unsafe {
+        assert_eq!(
+            mapper.ensure_mapped_2m(HHDM + two, two, 0, &mut alloc),
+            Ok(MapOutcome::Mapped)
+        );
+        assert_eq!(
+            mapper.ensure_mapped_2m(HHDM + two, two, 0, &mut alloc),
+            Ok(MapOutcome::AlreadyMapped)
+        );
+        assert_eq!(
+            mapper.ensure_mapped_2m(HHDM + two, 2 * two, 0, &mut alloc),
+            Err(MapError::MappedElsewhere {
+                virt: HHDM + two,
+                existing: two
+            })
+        );
+        assert_eq!(
+            mapper.ensure_mapped_2m(HHDM + 0x1000, 0, 0, &mut alloc),
+            Err(MapError::Misaligned(HHDM + 0x1000))
+        );
+        // A 4 KiB page in the same PD, then a 2 MiB page over its table: refused.
+        mapper.ensure_mapped(HHDM, 0x3000, 0, &mut alloc).unwrap();
+        assert!(matches!(
+            mapper.ensure_mapped_2m(HHDM, 0, 0, &mut alloc),
+            Err(MapError::MappedElsewhere { .. })
+        ));
+    }
+    assert_eq!(mapper.translate(HHDM + two + 0x1234), Some(two + 0x1234));
+    // PDPT and PD for the huge page, then one PT for the small one.
+    assert_eq!(alloc.used().1, 3 * PAGE_SIZE);
+}
+
+#[test]
+fn unmap_returns_the_frame_once() {
+    let mut mem = FakePhys::new(0x20);
+    let mut alloc = frames();
+    let mut mapper = Mapper::new(&mut mem, ROOT);
+    // SAFETY: fake memory (every call in this test).
+    unsafe {
+        mapper
+            .ensure_mapped(0x40_0000, 0x5000, flags::USER, &mut alloc)
+            .unwrap();
+        assert_eq!(mapper.unmap(0x40_0000), Some(0x5000));
+        assert_eq!(mapper.unmap(0x40_0000), None);
+        assert_eq!(mapper.unmap(0x9000_0000), None);
+        assert_eq!(mapper.unmap(u64::MAX / 2), None);
+    }
+    assert_eq!(mapper.translate(0x40_0000), None);
+}
+
+#[test]
+fn teardown_releases_every_frame_once_and_spares_other_slots() {
+    let mut mem = FakePhys::new(0x40);
+    let mut alloc = EarlyFrameAllocator::new(0x10 * PAGE_SIZE, 0x30 * PAGE_SIZE);
+    let mut mapper = Mapper::new(&mut mem, ROOT);
+    // SAFETY: fake memory (every call in this test).
+    unsafe {
+        for (virt, phys) in [
+            (0x40_0000, 0x5000),
+            (0x40_1000, 0x6000),
+            (0x7fff_fff0_0000, 0x7000),
+        ] {
+            mapper
+                .ensure_mapped(virt, phys, flags::USER, &mut alloc)
+                .unwrap();
+        }
+        mapper.ensure_mapped(HHDM, 0x8000, 0, &mut alloc).unwrap();
+    }
+    let tables_used = alloc.used().1 / PAGE_SIZE;
+    let mut released = Vec::new();
+    // SAFETY: fake memory.
+    unsafe { mapper.teardown(0..256, &mut |f| released.push(f)) };
+    released.sort();
+    let leaves = [0x5000, 0x6000, 0x7000];
+    assert!(leaves.iter().all(|l| released.contains(l)));
+    // Two user subtrees of three tables each; the kernel's three stay.
+    assert_eq!(released.len(), 3 + 6);
+    assert_eq!(tables_used, 9);
+    let mut dedup = released.clone();
+    dedup.dedup();
+    assert_eq!(dedup, released);
+    assert_eq!(mapper.translate(0x40_0000), None);
+    assert_eq!(mapper.translate(HHDM), Some(0x8000));
+}

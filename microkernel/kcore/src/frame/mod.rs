@@ -1,10 +1,14 @@
 //! Physical frame allocation.
 //!
-//! [`FrameAllocator`] is the seam the page-table code allocates through. The
-//! only implementation so far is [`EarlyFrameAllocator`], a bump allocator
-//! over one free range, used before the kernel knows which memory it may keep.
-//! The real allocator takes over from it and must treat [`EarlyFrameAllocator::used`]
-//! as allocated.
+//! [`FrameAllocator`] is the seam the page-table code allocates through.
+//! [`EarlyFrameAllocator`] is a bump allocator over one free range, used
+//! before the kernel knows which memory it may keep; [`BitmapFrameAllocator`]
+//! takes over from it (treating [`EarlyFrameAllocator::used`] as allocated)
+//! and manages every usable frame, and later the reclaimed ones, for good.
+
+mod bitmap;
+
+pub use bitmap::{BitmapFrameAllocator, FrameError, bitmap_words};
 
 use crate::paging::PAGE_SIZE;
 
@@ -47,6 +51,17 @@ impl EarlyFrameAllocator {
     pub fn remaining_frames(&self) -> u64 {
         (self.end - self.next) / PAGE_SIZE
     }
+
+    /// `count` physically contiguous frames; returns the first one's
+    /// address, or `None` if fewer than `count` remain.
+    pub fn allocate_run(&mut self, count: u64) -> Option<u64> {
+        if count == 0 || self.remaining_frames() < count {
+            return None;
+        }
+        let first = self.next;
+        self.next += count * PAGE_SIZE;
+        Some(first)
+    }
 }
 
 impl FrameAllocator for EarlyFrameAllocator {
@@ -72,6 +87,17 @@ mod tests {
         assert_eq!(alloc.allocate_frame(), Some(0x3000));
         assert_eq!(alloc.allocate_frame(), None);
         assert_eq!(alloc.used(), (0x2000, 0x2000));
+    }
+
+    #[test]
+    fn runs_are_contiguous_and_bounded() {
+        let mut alloc = EarlyFrameAllocator::new(0x1000, 0x5000);
+        assert_eq!(alloc.allocate_run(2), Some(0x1000));
+        assert_eq!(alloc.allocate_frame(), Some(0x3000));
+        assert_eq!(alloc.allocate_run(3), None);
+        assert_eq!(alloc.allocate_run(0), None);
+        assert_eq!(alloc.allocate_run(2), Some(0x4000));
+        assert_eq!(alloc.used(), (0x1000, 0x5000));
     }
 
     #[test]

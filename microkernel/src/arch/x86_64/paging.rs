@@ -1,0 +1,31 @@
+//! Paging registers: loading CR3 (with a PCID), flushing one page.
+
+use x86_64::registers::control::Cr3;
+
+/// CR3 bit 63: keep the TLB entries tagged with the new PCID.
+const NO_FLUSH: u64 = 1 << 63;
+
+/// The physical address of the live PML4.
+pub fn current_root() -> u64 {
+    Cr3::read_raw().0.start_address().as_u64()
+}
+
+/// Loads the PML4 at `root`, tagged `pcid` (0 without PCID); `flush`
+/// drops the TLB entries already tagged `pcid`.
+///
+/// # Safety
+///
+/// `root` must be a PML4 whose kernel half is the kernel's.
+pub unsafe fn load_root(root: u64, pcid: u16, flush: bool) {
+    let mut value = root | u64::from(pcid & 0xfff);
+    if pcid != 0 && !flush {
+        value |= NO_FLUSH;
+    }
+    // SAFETY: the caller guarantees the kernel stays mapped.
+    unsafe { core::arch::asm!("mov cr3, {}", in(reg) value, options(nostack, preserves_flags)) };
+}
+
+/// Drops the TLB entry for `virt` (and global entries for it).
+pub fn flush_page(virt: u64) {
+    ::x86_64::instructions::tlb::flush(::x86_64::VirtAddr::new_truncate(virt));
+}

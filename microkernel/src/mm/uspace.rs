@@ -1,0 +1,217 @@
+//! User address spaces: one PML4 per program, sharing the kernel half.
+//!
+//! The lower half holds the program's ELF segments (mapped at load time)
+//! and two demand-zero regions from `protocols::layout`, the heap and the
+//! first thread's stack: a not-present access there gets a zeroed frame
+//! (in [`AddressSpace::fault_in`]), whether the CPU faulted or a system call
+//! is about to touch the page. Dropping the space frees every frame and
+//! table of its lower half.
+
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use kcore::paging::{Leaf, MapOutcome, Mapper, PAGE_SIZE, TableAccess, flags};
+use protocols::layout::{HEAP_BASE, HEAP_SIZE, STACK_SIZE, STACK_TOP, USER_END};
+
+use super::frames::{self, GlobalFrames};
+use super::{HhdmTables, hhdm, kspace, phys_to_virt};
+use crate::arch::{cpu, paging};
+use crate::sync::IrqMutex;
+
+/// Why a page could not be given to a program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpaceError {
+    /// Out of frames.
+    NoMemory,
+    /// The address is not a user page this operation may create.
+    BadAddress,
+}
+
+struct PcidPool {
+    next: u16,
+    free: Vec<u16>,
+}
+
+static PCIDS: IrqMutex<PcidPool> = IrqMutex::new(PcidPool {
+    next: 1,
+    free: Vec::new(),
+});
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn take_pcid() -> u16 {
+    if !cpu::pcid_enabled() {
+        return 0;
+    }
+    let mut pool = PCIDS.lock();
+    if let Some(p) = pool.free.pop() {
+        return p;
+    }
+    if pool.next < 4096 {
+        pool.next += 1;
+        return pool.next - 1;
+    }
+    0 // out of PCIDs: untagged (flushed on every load)
+}
+
+/// Whether `page` lies in a demand-zero region.
+pub fn is_demand_zero(page: u64) -> bool {
+    (HEAP_BASE..HEAP_BASE + HEAP_SIZE).contains(&page)
+        || (STACK_TOP - STACK_SIZE..STACK_TOP).contains(&page)
+}
+
+/// One program's address space.
+pub struct AddressSpace {
+    id: u64,
+    root: u64,
+    pcid: u16,
+    /// The PCID's TLB entries may be stale (fresh or recycled PCID).
+    needs_flush: AtomicBool,
+    mapper: IrqMutex<Mapper<HhdmTables>>,
+}
+
+impl AddressSpace {
+    /// An empty space: the kernel half copied from the kernel's PML4.
+    pub fn new() -> Result<AddressSpace, SpaceError> {
+        let root = frames::allocate_zeroed().ok_or(SpaceError::NoMemory)?;
+        // SAFETY: page-table frames come from the frame allocator and are
+        // mapped in the HHDM.
+        let mut tables = unsafe { HhdmTables::new(hhdm()) };
+        let kernel = kspace::root();
+        for slot in 256..512 {
+            let entry = tables.read_entry(kernel, slot);
+            tables.write_entry(root, slot, entry);
+        }
+        Ok(AddressSpace {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            root,
+            pcid: take_pcid(),
+            needs_flush: AtomicBool::new(true),
+            mapper: IrqMutex::new(Mapper::new(tables, root)),
+        })
+    }
+
+    /// A number no other live space has (thread-sync wait keys use it).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Makes this the live address space.
+    pub fn activate(&self) {
+        let flush = self.pcid == 0 || self.needs_flush.swap(false, Ordering::Relaxed);
+        // SAFETY: the kernel half is the kernel's (copied at creation).
+        unsafe { paging::load_root(self.root, self.pcid, flush) };
+    }
+
+    /// Whether this is the live address space.
+    pub fn is_active(&self) -> bool {
+        paging::current_root() == self.root
+    }
+
+    /// The page holding `virt`, with the access the program has to it.
+    pub fn lookup(&self, virt: u64) -> Option<Leaf> {
+        self.mapper.lock().lookup(virt)
+    }
+
+    /// Maps a zeroed frame at user page `page` with the given access;
+    /// returns the frame. A page already mapped is left alone.
+    pub fn map_zeroed(
+        &self,
+        page: u64,
+        writable: bool,
+        executable: bool,
+    ) -> Result<u64, SpaceError> {
+        if !page.is_multiple_of(PAGE_SIZE) || page >= USER_END {
+            return Err(SpaceError::BadAddress);
+        }
+        let mut m = self.mapper.lock();
+        if let Some(leaf) = m.lookup(page) {
+            return Ok(leaf.phys);
+        }
+        let frame = frames::allocate_zeroed().ok_or(SpaceError::NoMemory)?;
+        let mut leaf = flags::USER;
+        if writable {
+            leaf |= flags::WRITABLE;
+        }
+        if !executable {
+            leaf |= flags::NO_EXECUTE;
+        }
+        // SAFETY: a fresh zeroed frame at an unmapped user page: no Rust
+        // reference can point there.
+        match unsafe { m.ensure_mapped(page, frame, leaf, &mut GlobalFrames) } {
+            Ok(MapOutcome::Mapped) => {
+                if self.is_active() {
+                    paging::flush_page(page);
+                }
+                Ok(frame)
+            }
+            Ok(MapOutcome::AlreadyMapped) | Err(_) => {
+                frames::free(frame);
+                Err(SpaceError::NoMemory)
+            }
+        }
+    }
+
+    /// Backs the demand-zero page holding `virt` if it is not mapped yet;
+    /// `false` if `virt` is not in a demand-zero region.
+    pub fn fault_in(&self, virt: u64) -> Result<bool, SpaceError> {
+        let page = virt / PAGE_SIZE * PAGE_SIZE;
+        if !is_demand_zero(page) {
+            return Ok(false);
+        }
+        self.map_zeroed(page, true, false).map(|_| true)
+    }
+
+    /// Whether the program may access the page holding `virt` (`write`:
+    /// for writing), faulting in demand-zero pages.
+    pub fn check_access(&self, virt: u64, write: bool) -> bool {
+        let leaf = match self.lookup(virt) {
+            Some(leaf) => leaf,
+            None => match self.fault_in(virt) {
+                Ok(true) => match self.lookup(virt) {
+                    Some(leaf) => leaf,
+                    None => return false,
+                },
+                _ => return false,
+            },
+        };
+        leaf.user && (leaf.writable || !write)
+    }
+
+    /// Copies `bytes` to user address `virt` through the HHDM (the pages
+    /// must be mapped); used while building a program, before it runs.
+    pub fn write(&self, virt: u64, bytes: &[u8]) -> Result<(), SpaceError> {
+        let mut done = 0usize;
+        while done < bytes.len() {
+            let at = virt + done as u64;
+            let leaf = self.lookup(at).ok_or(SpaceError::BadAddress)?;
+            let n = ((PAGE_SIZE - at % PAGE_SIZE) as usize).min(bytes.len() - done);
+            // SAFETY: the frame is this space's, mapped in the HHDM; the
+            // program does not run yet, so nothing else touches it.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    bytes[done..].as_ptr(),
+                    phys_to_virt(leaf.phys) as *mut u8,
+                    n,
+                );
+            }
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for AddressSpace {
+    fn drop(&mut self) {
+        debug_assert!(!self.is_active(), "dropping the live address space");
+        let mut m = self.mapper.lock();
+        // SAFETY: the space is not live (its last thread was switched away
+        // from before being reaped), and every frame below slot 256 is its
+        // own.
+        unsafe { m.teardown(0..256, &mut frames::free) };
+        drop(m);
+        frames::free(self.root);
+        if self.pcid != 0 {
+            PCIDS.lock().free.push(self.pcid);
+        }
+    }
+}

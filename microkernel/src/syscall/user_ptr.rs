@@ -1,0 +1,121 @@
+//! User pointers as validated, typed wrappers. A system call handler never
+//! sees a raw user address: it gets a [`UserSlice`] or [`UserWord`] only
+//! after the whole range was checked to be user space and mapped with the
+//! access needed (demand-zero pages are faulted in), and it reads or writes
+//! only through them (stac/clac in `arch::usercopy`).
+//!
+//! Checked pages stay valid: no call unmaps user memory, and every thread
+//! that could run in this address space shares the same mappings.
+
+use alloc::sync::Arc;
+
+use protocols::layout::{PAGE_SIZE, is_user_range};
+use protocols::syscall::SysError;
+
+use crate::arch::usercopy;
+use crate::program::Program;
+
+/// Checks that `[addr, addr + len)` is user space that `program` may read
+/// (or write).
+fn check(program: &Program, addr: u64, len: u64, write: bool) -> Result<(), SysError> {
+    if !is_user_range(addr, len) {
+        return Err(SysError::BadAddress);
+    }
+    if len == 0 {
+        return Ok(());
+    }
+    let first = addr / PAGE_SIZE * PAGE_SIZE;
+    let last = (addr + len - 1) / PAGE_SIZE * PAGE_SIZE;
+    for page in (first..=last).step_by(PAGE_SIZE as usize) {
+        if !program.space.check_access(page, write) {
+            return Err(SysError::BadAddress);
+        }
+    }
+    Ok(())
+}
+
+/// A checked user buffer; `WRITE` says whether it was checked writable.
+pub struct UserSlice<const WRITE: bool> {
+    addr: u64,
+    len: usize,
+    // Keeps the address space alive while the slice exists.
+    _program: Arc<Program>,
+}
+
+/// A buffer the kernel reads.
+pub type UserIn = UserSlice<false>;
+/// A buffer the kernel writes.
+pub type UserOut = UserSlice<true>;
+
+impl<const WRITE: bool> UserSlice<WRITE> {
+    /// Checks `[addr, addr + len)` in `program`'s (the current) space.
+    pub fn new(program: &Arc<Program>, addr: u64, len: u64) -> Result<Self, SysError> {
+        check(program, addr, len, WRITE)?;
+        let len = usize::try_from(len).map_err(|_| SysError::TooLarge)?;
+        Ok(UserSlice {
+            addr,
+            len,
+            _program: program.clone(),
+        })
+    }
+
+    /// Its length.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl<const WRITE: bool> UserSlice<WRITE> {
+    /// Copies `out.len()` bytes from offset `offset` (clipped to the slice).
+    pub fn read(&self, offset: usize, out: &mut [u8]) -> usize {
+        let n = out.len().min(self.len.saturating_sub(offset));
+        // SAFETY: `[addr, addr + len)` was checked readable in the current
+        // space (every checked slice is at least readable: user pages are
+        // always readable) and stays mapped; `offset + n <= len`.
+        unsafe { usercopy::copy_from_user(&mut out[..n], self.addr + offset as u64) };
+        n
+    }
+}
+
+impl UserOut {
+    /// Copies `data` to offset `offset` (clipped to the slice).
+    pub fn write(&self, offset: usize, data: &[u8]) -> usize {
+        let n = data.len().min(self.len.saturating_sub(offset));
+        // SAFETY: the range was checked writable in the current space and
+        // stays mapped; `offset + n <= len`.
+        unsafe { usercopy::copy_to_user(self.addr + offset as u64, &data[..n]) };
+        n
+    }
+}
+
+/// A checked, 8-byte aligned user word (thread-sync).
+pub struct UserWord {
+    addr: u64,
+    _program: Arc<Program>,
+}
+
+impl UserWord {
+    /// Checks the aligned word at `addr` readable; a misaligned address is
+    /// `InvalidArgument`.
+    pub fn new(program: &Arc<Program>, addr: u64) -> Result<UserWord, SysError> {
+        if !addr.is_multiple_of(8) {
+            return Err(SysError::InvalidArgument);
+        }
+        check(program, addr, 8, false)?;
+        Ok(UserWord {
+            addr,
+            _program: program.clone(),
+        })
+    }
+
+    /// Its user address.
+    pub fn addr(&self) -> u64 {
+        self.addr
+    }
+
+    /// Reads it (one atomic 8-byte load).
+    pub fn read(&self) -> u64 {
+        // SAFETY: aligned, checked readable, stays mapped.
+        unsafe { usercopy::read_user_u64(self.addr) }
+    }
+}
