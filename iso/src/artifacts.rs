@@ -19,11 +19,15 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The user programs every image carries, as (package, module name, module
-/// command line). `init` is started by the kernel; the others are started
-/// from the shell (`run NAME`).
-pub const PROGRAMS: [(&str, &str, &str); 2] =
-    [("init", "init", "init"), ("utest", "utest", "utest")];
+/// The user programs every image carries, as (package, binary, module
+/// command line); each lands on the image as `/boot/<binary>`. `init` is
+/// started by the kernel; the others are started from the shell
+/// (`run NAME`).
+pub const PROGRAMS: [(&str, &str, &str); 3] = [
+    ("init", "init", "init"),
+    ("utest", "utest", "utest"),
+    ("utest", "ubench", "ubench"),
+];
 
 /// A module the system boots with, as named in `limine.conf`.
 #[derive(Clone, Debug)]
@@ -50,11 +54,12 @@ pub struct Built {
 /// Builds the kernel, the loader and every module.
 pub fn build_all(release: bool) -> Result<Built> {
     let profile = if release { "release" } else { "debug" };
-    cargo_build(&["microkernel"], KERNEL_TARGET, release)?;
-    cargo_build(&["loader"], LOADER_TARGET, release)?;
-    let mut packages: Vec<&str> = PROGRAMS.iter().map(|(package, _, _)| *package).collect();
+    // The kernel and the programs share a target: one cargo run builds both.
+    let mut packages = vec!["microkernel"];
+    packages.extend(PROGRAMS.iter().map(|(package, _, _)| *package));
     packages.dedup();
     cargo_build(&packages, KERNEL_TARGET, release)?;
+    cargo_build(&["loader"], LOADER_TARGET, release)?;
     let out = |target: &str, file: &str| {
         PathBuf::from("target")
             .join(target)
