@@ -27,6 +27,14 @@ pub fn run(only: Option<&str>, with_host: bool) -> Result<ExitCode> {
     let started = Instant::now();
     let mut tally = Tally::default();
     if with_host && only.is_none() {
+        for (name, ok) in lint() {
+            println!("test {name} ... {}", if ok { "ok" } else { "FAILED" });
+            if ok {
+                tally.passed += 1;
+            } else {
+                tally.failed += 1;
+            }
+        }
         let host = host_tests()?;
         println!(
             "xtask: host unit tests: {} passed, {} failed",
@@ -202,6 +210,78 @@ fn image_spec(boot: &Boot, built: &Built, loader: LoaderChoice) -> ImageSpec {
         None => {}
     }
     spec
+}
+
+/// Formatting and lints, each target with its own flags: a warning is a
+/// failure here, so what lands is `cargo fmt` and `cargo clippy` clean.
+fn lint() -> Vec<(&'static str, bool)> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let deny = ["--", "-D", "warnings"];
+    let runs: [(&str, Vec<&str>); 4] = [
+        ("lint/rustfmt", vec!["fmt", "--all", "--check"]),
+        (
+            "lint/clippy-host",
+            [
+                &[
+                    "clippy",
+                    "--quiet",
+                    "--workspace",
+                    "--exclude",
+                    "microkernel",
+                    "--exclude",
+                    "loader",
+                    "--all-targets",
+                ][..],
+                &deny,
+            ]
+            .concat(),
+        ),
+        (
+            "lint/clippy-kernel-and-programs",
+            [
+                &[
+                    "clippy",
+                    "--quiet",
+                    "--release",
+                    "--target",
+                    artifacts::KERNEL_TARGET,
+                    "-p",
+                    "microkernel",
+                    "-p",
+                    "init",
+                    "-p",
+                    "utest",
+                ][..],
+                &deny,
+            ]
+            .concat(),
+        ),
+        (
+            "lint/clippy-loader",
+            [
+                &[
+                    "clippy",
+                    "--quiet",
+                    "--release",
+                    "--target",
+                    artifacts::LOADER_TARGET,
+                    "-p",
+                    "loader",
+                ][..],
+                &deny,
+            ]
+            .concat(),
+        ),
+    ];
+    runs.into_iter()
+        .map(|(name, args)| {
+            let ok = Command::new(&cargo)
+                .args(&args)
+                .status()
+                .is_ok_and(|s| s.success());
+            (name, ok)
+        })
+        .collect()
 }
 
 /// Runs `cargo test` over the host crates, echoing it, and sums the
