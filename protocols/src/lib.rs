@@ -10,6 +10,7 @@
 //! - [`layout`]: the user address space.
 //! - [`debug`]: records the kernel reports for `threads` and `mem`.
 //! - [`exit`]: status codes the guest reports to the host.
+//! - [`exception`]: names of the CPU exception vectors.
 //! - [`object`]: object IDs, permissions and the fixed object layout.
 //! - [`fot`]: invariant pointers and the FOT entry format.
 //! - [`cap`]: capability and delegation records (signed by the `caps` crate).
@@ -22,6 +23,7 @@ mod le;
 
 pub mod cap;
 pub mod debug;
+pub mod exception;
 pub mod exit;
 pub mod fot;
 pub mod layout;

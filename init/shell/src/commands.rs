@@ -8,9 +8,9 @@ use protocols::exit::GuestExit;
 use protocols::layout::PAGE_SIZE;
 use protocols::syscall::fault_vector;
 
-use crate::exceptions;
 use crate::session::Flow;
 use crate::system::System;
+use protocols::exception;
 
 /// One shell command.
 pub struct Command {
@@ -177,7 +177,7 @@ pub fn format_exit(name: &str, code: u64) -> String {
     match fault_vector(code) {
         Some(v) => format!(
             "run: {name} killed by {} (vector {v})\n",
-            exceptions::name(v)
+            exception::name(v)
         ),
         None => format!("run: {name} exited with {code}\n"),
     }

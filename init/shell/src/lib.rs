@@ -14,7 +14,6 @@ extern crate alloc;
 
 pub mod commands;
 pub mod editor;
-pub mod exceptions;
 pub mod parse;
 pub mod session;
 pub mod system;

@@ -1,4 +1,6 @@
-//! Names of the x86 exception vectors, for `run: NAME killed by …`.
+//! Names of the x86 exception vectors. A program a fault ended exits with
+//! `EXIT_FAULT | vector` (see [`crate::syscall::fault_vector`]); the kernel's
+//! fault log and the shell's `run` report name the vector with these words.
 
 /// The name of CPU exception `vector` (Intel SDM vol. 3, table 6-1).
 pub const fn name(vector: u8) -> &'static str {
@@ -28,5 +30,16 @@ pub const fn name(vector: u8) -> &'static str {
         29 => "VMM communication exception",
         30 => "security exception",
         _ => "unknown exception",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn named_vectors_and_reserved_ones() {
+        assert_eq!(super::name(14), "page fault");
+        assert_eq!(super::name(0), "divide error");
+        assert_eq!(super::name(15), "unknown exception");
+        assert_eq!(super::name(255), "unknown exception");
     }
 }
