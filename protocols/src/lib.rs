@@ -2,8 +2,9 @@
 //!
 //! This crate is the single source of truth for numbers and layouts that more
 //! than one program relies on: the kernel, the boot loader, the servers and
-//! the host tool (`cargo xtask`). It is `no_std` and has no dependencies, so
-//! every side can link it and the host can unit-test it.
+//! the host tool (`cargo xtask`). It is `no_std` and allocation-free (its
+//! only dependencies are serde, postcard and heapless, for message
+//! encoding), so every side can link it and the host can unit-test it.
 //!
 //! - [`syscall`]: system-call numbers, arguments, results and errors — the
 //!   reference for every call.
@@ -14,6 +15,10 @@
 //! - [`object`]: object IDs, permissions and the fixed object layout.
 //! - [`fot`]: invariant pointers and the FOT entry format.
 //! - [`cap`]: capability and delegation records (signed by the `caps` crate).
+//! - [`ipc`]: the PPC envelope, checked decoding, and the `interface!` macro
+//!   that declares a server interface once and generates its client stub
+//!   and server dispatch; [`echo`] and [`objstore`] are interfaces declared
+//!   with it.
 
 #![cfg_attr(not(test), no_std)]
 
@@ -23,9 +28,12 @@ mod le;
 
 pub mod cap;
 pub mod debug;
+pub mod echo;
 pub mod exception;
 pub mod exit;
 pub mod fot;
+pub mod ipc;
 pub mod layout;
 pub mod object;
+pub mod objstore;
 pub mod syscall;

@@ -9,7 +9,9 @@
 //! - [`console`]: `print!` / `println!`;
 //! - the panic handler (`panic in <program>: <message> at <file>:<line>`,
 //!   then exit code [`PANIC_EXIT_CODE`]);
-//! - [`thread`], [`sync`] and [`time`]: threads, locks and clocks.
+//! - [`thread`], [`sync`] and [`time`]: threads, locks and clocks;
+//! - [`persist`]: making stores to persistent memory durable (cache-line
+//!   flush with clwb / clflushopt / clflush, and a store fence).
 //!
 //! Everything that is logic rather than a machine instruction is unit-tested
 //! on the host (`cargo test -p runtime`).
@@ -21,6 +23,8 @@ extern crate alloc;
 pub mod console;
 pub mod debug;
 pub mod heap;
+#[cfg(target_arch = "x86_64")]
+pub mod persist;
 #[cfg(target_os = "none")]
 mod panic;
 pub mod raw;
