@@ -10,11 +10,14 @@
 
 extern crate alloc;
 
+mod objects;
+
 use alloc::vec::Vec;
 use core::time::Duration;
 
 use protocols::debug::{MemStats, ThreadInfo};
 use protocols::exit::GuestExit;
+use protocols::object::{ObjId, ObjInfo, Perms};
 use protocols::syscall::SysError;
 use runtime::println;
 use runtime::sys::{self, ReadMode};
@@ -27,7 +30,7 @@ const MAX_READ_FAILURES: u32 = 100;
 
 fn main(_args: &str) -> u64 {
     println!("init: Perennial shell ready");
-    let mut kernel = Kernel;
+    let mut kernel = Kernel::default();
     let mut session = Session::new();
     session.start(&mut kernel);
     let mut buf = [0u8; 128];
@@ -54,7 +57,10 @@ fn main(_args: &str) -> u64 {
 }
 
 /// The shell's [`System`], through system calls.
-struct Kernel;
+#[derive(Default)]
+struct Kernel {
+    objects: objects::Objects,
+}
 
 impl System for Kernel {
     fn write(&mut self, text: &str) {
@@ -83,5 +89,55 @@ impl System for Kernel {
 
     fn poweroff(&mut self, status: GuestExit) -> Result<(), SysError> {
         Err(sys::poweroff(status))
+    }
+
+    fn obj_create(&mut self, size: u64, perms: Perms, key: ObjId) -> Result<ObjId, SysError> {
+        self.objects.obj_create(size, perms, key)
+    }
+
+    fn obj_info(&mut self, id: ObjId) -> Result<ObjInfo, SysError> {
+        self.objects.obj_info(id)
+    }
+
+    fn obj_read(&mut self, id: ObjId, offset: u64) -> Result<u64, SysError> {
+        self.objects.obj_read(id, offset)
+    }
+
+    fn obj_write(&mut self, id: ObjId, offset: u64, value: u64) -> Result<(), SysError> {
+        self.objects.obj_write(id, offset, value)
+    }
+
+    fn key_new(&mut self) -> Result<(ObjId, ObjId), SysError> {
+        self.objects.key_new()
+    }
+
+    fn ctx_new(&mut self) -> Result<ObjId, SysError> {
+        self.objects.ctx_new()
+    }
+
+    fn ctx_list(&mut self) -> Result<(ObjId, Vec<ObjId>), SysError> {
+        self.objects.ctx_list()
+    }
+
+    fn ctx_use(&mut self, id: ObjId) -> Result<(), SysError> {
+        sys::ctx_activate(id)
+    }
+
+    fn ctx_check(&mut self, ctx: ObjId, target: ObjId) -> Result<Perms, SysError> {
+        sys::ctx_check(ctx, target)
+    }
+
+    fn cap_add(
+        &mut self,
+        key: ObjId,
+        target: ObjId,
+        ctx: ObjId,
+        perms: Perms,
+    ) -> Result<u32, SysError> {
+        self.objects.cap_add(key, target, ctx, perms)
+    }
+
+    fn known_ids(&mut self) -> Vec<ObjId> {
+        self.objects.known()
     }
 }

@@ -14,6 +14,19 @@ pub fn user_exception(ex: Exception) {
         panic!("user-mode {} without a program", ex.cause);
     };
     if let Cause::PageFault {
+        reserved: false,
+        write,
+        fetch,
+        ..
+    } = ex.cause
+        && protocols::layout::slot_of(ex.addr).is_some()
+    {
+        if crate::object::fault::user_fault(program.clone(), ex.addr, write, fetch) {
+            return;
+        }
+        end_program(program, ex.cause, ex.vector, ex.addr, ex.rip);
+    }
+    if let Cause::PageFault {
         protection: false,
         reserved: false,
         fetch: false,
@@ -21,7 +34,10 @@ pub fn user_exception(ex: Exception) {
     } = ex.cause
     {
         match program.space.fault_in(ex.addr) {
-            Ok(true) => return,
+            Ok(true) => {
+                program.objects.sync_lower(&program.space);
+                return;
+            }
             Ok(false) => {}
             Err(_) => {
                 kprintln!(

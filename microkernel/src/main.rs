@@ -20,6 +20,7 @@ mod fault;
 mod halt;
 mod irq;
 mod mm;
+mod object;
 mod panic;
 mod program;
 mod requests;

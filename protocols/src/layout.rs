@@ -4,9 +4,18 @@
 //! 0x0000_0000_0000_0000  null guard (never mapped)
 //! 0x0000_0000_0040_0000  PROGRAM_BASE: the program's ELF segments
 //! 0x0000_0001_0000_0000  HEAP_BASE: demand-zero heap, HEAP_SIZE bytes
+//! 0x0000_0100_0000_0000  SLOT_BASE: SLOT_COUNT object slots of 1 GiB
+//!                        (`protocols::object::SLOT_SIZE`), one PML4 entry
+//! 0x0000_0180_0000_0000  SLOT_END
 //! 0x0000_7fff_fff0_0000  the first thread's stack (STACK_SIZE, demand-zero)
 //! 0x0000_8000_0000_0000  end of user space (USER_END)
 //! ```
+//! Slot `i` of a program's view is `[SLOT_BASE + i * SLOT_SIZE, + SLOT_SIZE)`:
+//! the object mapped there (`obj_map`, or the view object's slot table) is
+//! addressed at its offsets, with the view's protections AND the active
+//! security context's permissions. The program, heap and stack regions
+//! are not objects: every security context of a program sees them alike.
+//!
 //! Demand-zero regions are backed on first touch: a page fault there maps a
 //! zeroed frame and the program continues.
 //!
@@ -39,6 +48,36 @@ pub const USER_END: u64 = 0x8000_0000_0000;
 pub const DEFAULT_PRIORITY: u64 = 4;
 /// Longest argument string a program can be given.
 pub const MAX_ARGS_LEN: u64 = 4096;
+/// First address of the object slots (the whole of PML4 entry 2).
+pub const SLOT_BASE: u64 = 0x100_0000_0000;
+/// How many object slots a view has.
+pub const SLOT_COUNT: u64 = 512;
+/// First address past the object slots.
+pub const SLOT_END: u64 = SLOT_BASE + SLOT_COUNT * crate::object::SLOT_SIZE;
+
+/// The base address of view slot `slot`, if there is such a slot.
+pub const fn slot_address(slot: u64) -> Option<u64> {
+    if slot < SLOT_COUNT {
+        Some(SLOT_BASE + slot * crate::object::SLOT_SIZE)
+    } else {
+        None
+    }
+}
+
+/// The slot holding user address `addr` and the offset in it, if `addr`
+/// lies in the slot region.
+pub const fn slot_of(addr: u64) -> Option<(u64, u64)> {
+    if addr >= SLOT_BASE && addr < SLOT_END {
+        let rel = addr - SLOT_BASE;
+        Some((
+            rel / crate::object::SLOT_SIZE,
+            rel % crate::object::SLOT_SIZE,
+        ))
+    } else {
+        None
+    }
+}
+
 /// Page size.
 pub const PAGE_SIZE: u64 = 4096;
 
@@ -65,5 +104,19 @@ mod tests {
         assert!(!is_user_range(0xffff_8000_0000_0000, 8));
         const { assert!(HEAP_BASE + HEAP_SIZE < STACK_TOP - STACK_SIZE) };
         const { assert!(PROGRAM_END <= HEAP_BASE) };
+    }
+
+    #[test]
+    fn slots_fill_one_pml4_entry_clear_of_everything_else() {
+        const { assert!(HEAP_BASE + HEAP_SIZE <= SLOT_BASE) };
+        const { assert!(SLOT_END <= STACK_TOP - STACK_SIZE) };
+        assert_eq!(SLOT_BASE % (1 << 39), 0);
+        assert_eq!(SLOT_END - SLOT_BASE, 1 << 39);
+        assert_eq!(slot_address(0), Some(SLOT_BASE));
+        assert_eq!(slot_address(511), Some(SLOT_END - (1 << 30)));
+        assert_eq!(slot_address(512), None);
+        assert_eq!(slot_of(SLOT_BASE + (3 << 30) + 5), Some((3, 5)));
+        assert_eq!(slot_of(SLOT_END), None);
+        assert_eq!(slot_of(SLOT_BASE - 1), None);
     }
 }

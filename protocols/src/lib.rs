@@ -2,9 +2,8 @@
 //!
 //! This crate is the single source of truth for numbers and layouts that more
 //! than one program relies on: the kernel, the boot loader, the servers and
-//! the host tool (`cargo xtask`). It is `no_std` and allocation-free (its
-//! only dependencies are serde, postcard and heapless, for message
-//! encoding), so every side can link it and the host can unit-test it.
+//! the host tool (`cargo xtask`). It is `no_std` and has no dependencies, so
+//! every side can link it and the host can unit-test it.
 //!
 //! - [`syscall`]: system-call numbers, arguments, results and errors — the
 //!   reference for every call.
@@ -14,11 +13,8 @@
 //! - [`exception`]: names of the CPU exception vectors.
 //! - [`object`]: object IDs, permissions and the fixed object layout.
 //! - [`fot`]: invariant pointers and the FOT entry format.
+//! - [`kso`]: view, security-context and key-object records the kernel reads.
 //! - [`cap`]: capability and delegation records (signed by the `caps` crate).
-//! - [`ipc`]: the PPC envelope, checked decoding, and the `interface!` macro
-//!   that declares a server interface once and generates its client stub
-//!   and server dispatch; [`echo`] and [`objstore`] are interfaces declared
-//!   with it.
 
 #![cfg_attr(not(test), no_std)]
 
@@ -33,6 +29,7 @@ pub mod exception;
 pub mod exit;
 pub mod fot;
 pub mod ipc;
+pub mod kso;
 pub mod layout;
 pub mod object;
 pub mod objstore;

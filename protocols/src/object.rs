@@ -316,6 +316,57 @@ impl ObjHeader {
     }
 }
 
+/// Length of an [`ObjInfo`] record.
+pub const OBJ_INFO_LEN: usize = 64;
+
+/// What `obj_info` reports about an object (64 bytes, little-endian: ID
+/// at 0, key ID at 16, size at 32, default permissions at 40, flags at 44,
+/// backed pages at 48, reserved zero to 64).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ObjInfo {
+    /// Its ID.
+    pub id: ObjId,
+    /// Its public-key object (nil: none).
+    pub key_id: ObjId,
+    /// Bytes in its data area.
+    pub size: u64,
+    /// What every context gets.
+    pub default_perms: Perms,
+    /// Creation flags.
+    pub flags: ObjFlags,
+    /// Pages of memory backing it now.
+    pub pages: u64,
+}
+
+impl ObjInfo {
+    /// Encodes the record.
+    pub fn encode(&self) -> [u8; OBJ_INFO_LEN] {
+        let mut b = [0u8; OBJ_INFO_LEN];
+        put_u128(&mut b, 0, self.id.as_u128());
+        put_u128(&mut b, 16, self.key_id.as_u128());
+        put_u64(&mut b, 32, self.size);
+        put_u32(&mut b, 40, self.default_perms.bits());
+        put_u32(&mut b, 44, self.flags.bits());
+        put_u64(&mut b, 48, self.pages);
+        b
+    }
+
+    /// Decodes a record (`None`: wrong length or undefined bits).
+    pub fn decode(b: &[u8]) -> Option<ObjInfo> {
+        if b.len() != OBJ_INFO_LEN {
+            return None;
+        }
+        Some(ObjInfo {
+            id: ObjId::from_u128(u128_at(b, 0)),
+            key_id: ObjId::from_u128(u128_at(b, 16)),
+            size: u64_at(b, 32),
+            default_perms: Perms::from_bits(u32_at(b, 40))?,
+            flags: ObjFlags::from_bits(u32_at(b, 44))?,
+            pages: u64_at(b, 48),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,6 +450,20 @@ mod tests {
             with(56, &(DATA_END + 1).to_le_bytes()),
             Err(HeaderError::BadDataTop(DATA_END + 1))
         );
+    }
+
+    #[test]
+    fn obj_info_round_trips() {
+        let i = ObjInfo {
+            id: ObjId::from_u128(1 << 100),
+            key_id: ObjId::from_u128(9),
+            size: 4096,
+            default_perms: Perms::READ,
+            flags: ObjFlags::KSO,
+            pages: 2,
+        };
+        assert_eq!(ObjInfo::decode(&i.encode()), Some(i));
+        assert_eq!(ObjInfo::decode(&[0; 3]), None);
     }
 
     #[test]

@@ -126,7 +126,73 @@ syscalls! {
     /// calling program at once; the program ends with `code` (below
     /// [`EXIT_FAULT`], else `InvalidArgument`).
     ProgramExit = 14, args: 1;
+    /// `obj_create(size: u64, flags: u64, default_perms: u64, key_lo: u64, key_hi: u64, id_out: *mut [u8; 16])`
+    /// → 0. Creates an object in DRAM whose data area holds `size` bytes
+    /// (1 ..= `object::DATA_END - BASE_OFFSET`; pages are backed on first
+    /// touch), with [`crate::object::ObjFlags`] `flags`, default
+    /// [`crate::object::Perms`] and public-key object `key` (nil: none).
+    /// The kernel picks the nonce, derives the ID, writes the header and
+    /// stores the ID (16 bytes, little-endian) at `id_out`. An undefined
+    /// bit is `InvalidArgument`; a `key` that names no public-key object is
+    /// `NotFound`.
+    ObjCreate = 15, args: 6;
+    /// `obj_delete(id_lo: u64, id_hi: u64)` → 0. Removes the object from
+    /// the object table: nothing can map it any more; mappings that exist
+    /// keep its memory until they go. Needs DELETE in the active context.
+    ObjDelete = 16, args: 2;
+    /// `obj_map(slot: u64, id_lo: u64, id_hi: u64, prot: u64)` → the slot's
+    /// base address. Puts the object in slot `slot` (< `layout::SLOT_COUNT`)
+    /// of the caller's view with protections `prot` (READ/WRITE/EXEC);
+    /// what the program can do there is `prot` AND its active security
+    /// context's permissions, enforced by the MMU. A slot in use is `Busy`.
+    ObjMap = 17, args: 4;
+    /// `obj_unmap(slot: u64)` → 0. Empties a slot of the caller's view.
+    ObjUnmap = 18, args: 1;
+    /// `obj_info(id_lo: u64, id_hi: u64, buf: *mut u8, len: usize)` → bytes
+    /// written: the [`crate::object::ObjInfo`] record.
+    ObjInfo = 19, args: 4;
+    /// `kso_invalidate(id_lo: u64, id_hi: u64)` → 0. The program changed
+    /// the view or security-context object `id`: the kernel re-reads it,
+    /// checks every field ([`crate::kso`]), and replaces its cache
+    /// (dropping cached capability verdicts, and for a context emptying
+    /// every program's slot entries built from it, so lost permissions are
+    /// lost everywhere at once). A record that does not
+    /// decode is `InvalidArgument` and the old cache stays; an object the
+    /// kernel does not use as a KSO is `NotFound`.
+    KsoInvalidate = 20, args: 2;
+    /// `ctx_attach(id_lo: u64, id_hi: u64)` → 0. Attaches security context
+    /// `id` (a KSO holding a valid [`crate::kso`] context record, USE in
+    /// the active context) to the calling thread's program. Already
+    /// attached: `Exists`.
+    CtxAttach = 21, args: 2;
+    /// `ctx_detach(id_lo: u64, id_hi: u64)` → 0. Detaches a context (the
+    /// active one: the default context becomes active).
+    CtxDetach = 22, args: 2;
+    /// `ctx_activate(id_lo: u64, id_hi: u64)` → 0. Makes attached context
+    /// `id` (nil: the program's default context, which grants objects'
+    /// default permissions) the active one: one CR3 load, no remapping.
+    CtxActivate = 23, args: 2;
+    /// `ctx_current(id_out: *mut [u8; 16])` → 0. Stores the active
+    /// context's ID (nil: the default context).
+    CtxCurrent = 24, args: 1;
+    /// `ctx_check(ctx_lo: u64, ctx_hi: u64, target_lo: u64, target_hi: u64)`
+    /// → permission bits. What context `ctx` (attached, or nil for the
+    /// default) grants on object `target`: default permissions, plus
+    /// verified capabilities, AND the context's mask. Verdicts are cached
+    /// per context until it is invalidated.
+    CtxCheck = 25, args: 4;
+    /// `view_attach(id_lo: u64, id_hi: u64)` → 0. Makes object `id` (a KSO
+    /// holding a valid [`crate::kso`] view record) the caller's view: its
+    /// slot table replaces the current one, and later `obj_map`/`obj_unmap`
+    /// calls write through to it. A record that does not decode is
+    /// `InvalidArgument`; an entry naming an unknown object is `NotFound`.
+    ViewAttach = 26, args: 2;
 }
+
+/// Exit code of a program the kernel ended for a security fault: an access
+/// neither its active security context nor any other attached context
+/// allows (the log line names object, offset, access and context).
+pub const EXIT_SECURITY_FAULT: u64 = EXIT_FAULT | 14;
 
 /// Exit codes at or above this are the kernel's: `EXIT_FAULT | vector` for a
 /// program ended by CPU exception `vector`.

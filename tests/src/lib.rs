@@ -23,6 +23,7 @@ pub fn all() -> Vec<Scenario> {
     all.extend(suites::boot::scenarios());
     all.extend(suites::shell::scenarios());
     all.extend(suites::user::scenarios());
+    all.extend(suites::objects::scenarios());
     all
 }
 

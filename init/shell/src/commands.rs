@@ -63,6 +63,30 @@ pub const COMMANDS: &[Command] = &[
         run,
     },
     Command {
+        name: "obj",
+        args: "new|show|read|write",
+        about: "create an object, show it, read or write a word of it",
+        run: crate::objects::obj,
+    },
+    Command {
+        name: "key",
+        args: "new",
+        about: "make a key pair (public- and private-key objects)",
+        run: crate::objects::key,
+    },
+    Command {
+        name: "ctx",
+        args: "[new | use ID]",
+        about: "list, create or switch the shell's security contexts",
+        run: crate::objects::ctx,
+    },
+    Command {
+        name: "cap",
+        args: "KEY TARGET CTX PERMS",
+        about: "sign a capability with a private key into a context",
+        run: crate::objects::cap,
+    },
+    Command {
         name: "poweroff",
         args: "",
         about: "shut the machine down",
@@ -83,7 +107,7 @@ fn help(sys: &mut dyn System, _: &[String]) -> Flow {
         } else {
             format!("{} {}", c.name, c.args)
         };
-        sys.write(&format!("  {usage:<20} {}\n", c.about));
+        sys.write(&format!("  {usage:<25} {}\n", c.about));
     }
     Flow::Continue
 }

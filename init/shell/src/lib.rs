@@ -3,6 +3,7 @@
 //! - [`editor`]: the line editor, fed one input byte at a time;
 //! - [`parse`]: splitting a line into words (with double quotes);
 //! - [`commands`]: the command table and each command's output;
+//! - [`objects`]: the `key`, `obj`, `ctx` and `cap` commands;
 //! - [`system`]: the [`System`] trait through which commands reach the
 //!   kernel (the `init` binary implements it with system calls; tests use a
 //!   fake);
@@ -14,6 +15,7 @@ extern crate alloc;
 
 pub mod commands;
 pub mod editor;
+pub mod objects;
 pub mod parse;
 pub mod session;
 pub mod system;

@@ -5,6 +5,7 @@ use alloc::vec::Vec;
 
 use protocols::debug::{MemStats, ThreadInfo};
 use protocols::exit::GuestExit;
+use protocols::object::{ObjId, ObjInfo, Perms};
 use protocols::syscall::SysError;
 
 /// The services commands use.
@@ -24,4 +25,69 @@ pub trait System {
     /// Powers the machine off with `status`. On the machine this returns
     /// only on failure; a fake returns `Ok` to say the machine is now off.
     fn poweroff(&mut self, status: GuestExit) -> Result<(), SysError>;
+
+    // Objects, contexts and capabilities (the `obj`, `key`, `ctx` and `cap`
+    // commands). The defaults say the system has none.
+
+    /// Creates an object (`size` data bytes, default `perms`, key `key`).
+    fn obj_create(&mut self, size: u64, perms: Perms, key: ObjId) -> Result<ObjId, SysError> {
+        let _ = (size, perms, key);
+        Err(SysError::UnknownSyscall)
+    }
+    /// What the kernel says about an object.
+    fn obj_info(&mut self, id: ObjId) -> Result<ObjInfo, SysError> {
+        let _ = id;
+        Err(SysError::UnknownSyscall)
+    }
+    /// Reads the `u64` at `offset` from the object's base, through the MMU
+    /// (the kernel may switch security contexts to allow it). An access no
+    /// attached context allows is refused with `PermissionDenied` *before*
+    /// it is tried (it would end the shell with a security fault).
+    fn obj_read(&mut self, id: ObjId, offset: u64) -> Result<u64, SysError> {
+        let _ = (id, offset);
+        Err(SysError::UnknownSyscall)
+    }
+    /// Writes a `u64`, as [`System::obj_read`] reads.
+    fn obj_write(&mut self, id: ObjId, offset: u64, value: u64) -> Result<(), SysError> {
+        let _ = (id, offset, value);
+        Err(SysError::UnknownSyscall)
+    }
+    /// Makes a key pair: (public-key object, private-key object).
+    fn key_new(&mut self) -> Result<(ObjId, ObjId), SysError> {
+        Err(SysError::UnknownSyscall)
+    }
+    /// Creates a security-context object and attaches it to the shell.
+    fn ctx_new(&mut self) -> Result<ObjId, SysError> {
+        Err(SysError::UnknownSyscall)
+    }
+    /// The active context (nil: default) and the attached ones.
+    fn ctx_list(&mut self) -> Result<(ObjId, Vec<ObjId>), SysError> {
+        Err(SysError::UnknownSyscall)
+    }
+    /// Makes an attached context (nil: default) active.
+    fn ctx_use(&mut self, id: ObjId) -> Result<(), SysError> {
+        let _ = id;
+        Err(SysError::UnknownSyscall)
+    }
+    /// What context `ctx` grants on `target`.
+    fn ctx_check(&mut self, ctx: ObjId, target: ObjId) -> Result<Perms, SysError> {
+        let _ = (ctx, target);
+        Err(SysError::UnknownSyscall)
+    }
+    /// Signs a capability with the private key in object `key` and appends
+    /// it to context `ctx`; returns its entry number.
+    fn cap_add(
+        &mut self,
+        key: ObjId,
+        target: ObjId,
+        ctx: ObjId,
+        perms: Perms,
+    ) -> Result<u32, SysError> {
+        let _ = (key, target, ctx, perms);
+        Err(SysError::UnknownSyscall)
+    }
+    /// IDs the shell has printed, for prefix matching.
+    fn known_ids(&mut self) -> Vec<ObjId> {
+        Vec::new()
+    }
 }

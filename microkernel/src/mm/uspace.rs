@@ -38,7 +38,16 @@ static PCIDS: IrqMutex<PcidPool> = IrqMutex::new(PcidPool {
 });
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-fn take_pcid() -> u16 {
+/// Returns a PCID from [`take_pcid`] to the pool (0 is ignored).
+pub fn release_pcid(pcid: u16) {
+    if pcid != 0 {
+        PCIDS.lock().free.push(pcid);
+    }
+}
+
+/// A PCID no live page-table root uses (0 when PCIDs are off or used up:
+/// untagged, flushed on every load).
+pub fn take_pcid() -> u16 {
     if !cpu::pcid_enabled() {
         return 0;
     }
@@ -53,6 +62,9 @@ fn take_pcid() -> u16 {
     0 // out of PCIDs: untagged (flushed on every load)
 }
 
+/// The PML4 entry covering the object slots (`layout::SLOT_BASE`).
+pub const SLOT_PML4: usize = (protocols::layout::SLOT_BASE >> 39) as usize;
+
 /// Whether `page` lies in a demand-zero region.
 pub fn is_demand_zero(page: u64) -> bool {
     (HEAP_BASE..HEAP_BASE + HEAP_SIZE).contains(&page)
@@ -66,6 +78,9 @@ pub struct AddressSpace {
     pcid: u16,
     /// The PCID's TLB entries may be stale (fresh or recycled PCID).
     needs_flush: AtomicBool,
+    /// The root the program runs on now (`root | pcid`): this space's own
+    /// PML4, or the (view, security context) root of its active context.
+    live: AtomicU64,
     mapper: IrqMutex<Mapper<HhdmTables>>,
 }
 
@@ -81,11 +96,13 @@ impl AddressSpace {
             let entry = tables.read_entry(kernel, slot);
             tables.write_entry(root, slot, entry);
         }
+        let pcid = take_pcid();
         Ok(AddressSpace {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             root,
-            pcid: take_pcid(),
+            pcid,
             needs_flush: AtomicBool::new(true),
+            live: AtomicU64::new(root | u64::from(pcid)),
             mapper: IrqMutex::new(Mapper::new(tables, root)),
         })
     }
@@ -95,16 +112,38 @@ impl AddressSpace {
         self.id
     }
 
-    /// Makes this the live address space.
-    pub fn activate(&self) {
-        let flush = self.pcid == 0 || self.needs_flush.swap(false, Ordering::Relaxed);
-        // SAFETY: the kernel half is the kernel's (copied at creation).
-        unsafe { paging::load_root(self.root, self.pcid, flush) };
+    /// Makes this the live address space on `root` (`root | pcid` of one
+    /// of its security-context roots; 0: the space's own root), unless
+    /// that root is loaded already.
+    pub fn activate_root(&self, root: u64) {
+        let (phys, pcid) = match root {
+            0 => (self.root, self.pcid),
+            r => (r & !0xfff, (r & 0xfff) as u16),
+        };
+        if paging::current_root() == phys {
+            return;
+        }
+        let flush =
+            pcid == 0 || (phys == self.root && self.needs_flush.swap(false, Ordering::Relaxed));
+        self.live.store(phys | u64::from(pcid), Ordering::Relaxed);
+        // SAFETY: the kernel half of every root of this space is the
+        // kernel's (copied at creation).
+        unsafe { paging::load_root(phys, pcid, flush) };
     }
 
-    /// Whether this is the live address space.
+    /// Whether this is the live address space (on any of its roots).
     pub fn is_active(&self) -> bool {
-        paging::current_root() == self.root
+        paging::current_root() == self.live.load(Ordering::Relaxed) & !0xfff
+    }
+
+    /// The space's own PML4 (the default security context's root).
+    pub fn root(&self) -> u64 {
+        self.root
+    }
+
+    /// The PCID of [`AddressSpace::root`].
+    pub fn pcid(&self) -> u16 {
+        self.pcid
     }
 
     /// The page holding `virt`, with the access the program has to it.
@@ -206,9 +245,16 @@ impl Drop for AddressSpace {
         let mut m = self.mapper.lock();
         // SAFETY: the space is not live (its last thread was switched away
         // from before being reaped), and every frame below slot 256 is its
-        // own.
-        unsafe { m.teardown(0..256, &mut frames::free) };
+        // own, except the object slots' PML4 entry, whose tables belong to
+        // the program's object space and its objects (cleared, not freed).
+        unsafe {
+            m.teardown(0..SLOT_PML4, &mut frames::free);
+            m.teardown(SLOT_PML4 + 1..256, &mut frames::free);
+        }
         drop(m);
+        // SAFETY: as above; the entry is cleared, nothing is freed.
+        let mut tables = unsafe { HhdmTables::new(hhdm()) };
+        tables.write_entry(self.root, SLOT_PML4, 0);
         frames::free(self.root);
         if self.pcid != 0 {
             PCIDS.lock().free.push(self.pcid);

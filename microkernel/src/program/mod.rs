@@ -13,6 +13,7 @@ use protocols::syscall::SysError;
 
 use crate::arch::TrapFrame;
 use crate::mm::uspace::AddressSpace;
+use crate::object::space::ObjSpace;
 use crate::sched::{self, ProgramRecord};
 use crate::{halt, kprintln};
 
@@ -31,6 +32,9 @@ pub struct Program {
     name_len: usize,
     /// Its address space.
     pub space: AddressSpace,
+    /// Its view and security-context roots (dropped after `space`, whose
+    /// teardown leaves the slot region to it).
+    pub objects: ObjSpace,
 }
 
 impl Program {
@@ -57,6 +61,7 @@ pub fn spawn(name: &[u8], args: &[u8], parent: u64) -> Result<u64, SysError> {
     let module = modules::find(name).ok_or(SysError::NotFound)?;
     let space = AddressSpace::new().map_err(|_| SysError::NoMemory)?;
     let entry = loader::load(&space, module.data, args)?;
+    let objects = ObjSpace::new(&space)?;
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let mut stored = [0u8; NAME_LEN];
     let name_len = name.len().min(NAME_LEN);
@@ -66,6 +71,7 @@ pub fn spawn(name: &[u8], args: &[u8], parent: u64) -> Result<u64, SysError> {
         name: stored,
         name_len,
         space,
+        objects,
     });
     sched::add_program(
         id,

@@ -58,6 +58,7 @@ pub fn init(stack: KernelStack) {
         wait: None,
         deadline: None,
         wake: Wake::Woken,
+        root: 0,
     });
     gdt::set_kernel_stack(top);
     syscall_entry::set_kernel_stack(top);
@@ -88,8 +89,7 @@ fn reschedule(mut guard: Guard) {
     let top = next_t.kstack.top();
     let load = next_t.saved_rsp;
     match &next_t.program {
-        Some(p) if !p.space.is_active() => p.space.activate(),
-        Some(_) => {}
+        Some(p) => p.space.activate_root(next_t.root),
         None => {
             let root = kspace::root();
             if arch::paging::current_root() != root {
@@ -208,6 +208,7 @@ pub fn spawn_user(program: Arc<Program>, frame: TrapFrame, priority: u8) -> Resu
         wait: None,
         deadline: None,
         wake: Wake::Woken,
+        root: 0,
     });
     let mut g = lock();
     st(&mut g).add_thread(thread)
@@ -245,6 +246,13 @@ pub fn kill_current_program(code: u64) -> ! {
 pub fn current_program() -> Option<Arc<Program>> {
     let mut g = lock();
     st(&mut g).current_thread().program.clone()
+}
+
+/// Records the page-table root (`root | pcid`) the current thread runs on
+/// from now on (its active security context's); the caller loads it.
+pub fn set_current_root(root: u64) {
+    let mut g = lock();
+    st(&mut g).current_thread().root = root;
 }
 
 /// The current thread's id.

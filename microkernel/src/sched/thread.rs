@@ -59,11 +59,24 @@ pub struct Thread {
     pub deadline: Option<u64>,
     /// Why it was last made ready.
     pub wake: Wake,
+    /// The page-table root it runs on (`root | pcid`): its active security
+    /// context's root in its program's object space; 0 for the program's
+    /// default root.
+    pub root: u64,
 }
 
 impl Thread {
     /// The program id (0 for kernel threads).
     pub fn program_id(&self) -> u64 {
         self.program.as_ref().map_or(0, |p| p.id)
+    }
+}
+
+impl Drop for Thread {
+    fn drop(&mut self) {
+        // Reaped outside the scheduler lock: forget its security contexts.
+        if let Some(p) = &self.program {
+            p.objects.thread_ended(self.id);
+        }
     }
 }

@@ -10,6 +10,7 @@
 mod console;
 mod debug;
 mod misc;
+mod object;
 mod program;
 mod sync;
 mod thread;
@@ -69,5 +70,17 @@ fn run(call: Syscall, program: &Arc<Program>, a: Args) -> Result<u64, SysError> 
         Syscall::DebugInfo => debug::info(program, a[0], a[1], a[2]),
         Syscall::ProgramSpawn => program::spawn(program, a[0], a[1], a[2], a[3]),
         Syscall::ProgramWait => program::wait(program, a[0], a[1]),
+        Syscall::ObjCreate => object::create(program, a),
+        Syscall::ObjDelete => object::delete(program, a[0], a[1]),
+        Syscall::ObjMap => object::map(program, a[0], a[1], a[2], a[3]),
+        Syscall::ObjUnmap => object::unmap(program, a[0]),
+        Syscall::ObjInfo => object::info(program, a[0], a[1], a[2], a[3]),
+        Syscall::KsoInvalidate => object::invalidate(program, a[0], a[1]),
+        Syscall::CtxAttach => object::attach(program, a[0], a[1]),
+        Syscall::CtxDetach => object::detach(program, a[0], a[1]),
+        Syscall::CtxActivate => object::activate(program, a[0], a[1]),
+        Syscall::CtxCurrent => object::current(program, a[0]),
+        Syscall::CtxCheck => object::check(program, a),
+        Syscall::ViewAttach => object::view_attach(program, a[0], a[1]),
     }
 }

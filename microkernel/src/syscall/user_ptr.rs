@@ -9,7 +9,7 @@
 
 use alloc::sync::Arc;
 
-use protocols::layout::{PAGE_SIZE, is_user_range};
+use protocols::layout::{PAGE_SIZE, SLOT_BASE, SLOT_END, is_user_range};
 use protocols::syscall::SysError;
 
 use crate::arch::usercopy;
@@ -19,6 +19,11 @@ use crate::program::Program;
 /// (or write).
 fn check(program: &Program, addr: u64, len: u64, write: bool) -> Result<(), SysError> {
     if !is_user_range(addr, len) {
+        return Err(SysError::BadAddress);
+    }
+    // Object slots are checked against the active security context by the
+    // MMU only; system calls do not take buffers there (yet).
+    if addr < SLOT_END && addr + len > SLOT_BASE {
         return Err(SysError::BadAddress);
     }
     if len == 0 {

@@ -29,9 +29,11 @@ extern crate alloc;
 mod error;
 pub mod fot;
 mod invariant;
+pub mod kernel;
 mod mem;
 mod object;
 mod ptr;
+pub mod setup;
 mod space;
 
 #[cfg(any(test, feature = "std"))]

@@ -9,9 +9,7 @@
 //! - [`console`]: `print!` / `println!`;
 //! - the panic handler (`panic in <program>: <message> at <file>:<line>`,
 //!   then exit code [`PANIC_EXIT_CODE`]);
-//! - [`thread`], [`sync`] and [`time`]: threads, locks and clocks;
-//! - [`persist`]: making stores to persistent memory durable (cache-line
-//!   flush with clwb / clflushopt / clflush, and a store fence).
+//! - [`thread`], [`sync`] and [`time`]: threads, locks and clocks.
 //!
 //! Everything that is logic rather than a machine instruction is unit-tested
 //! on the host (`cargo test -p runtime`).
@@ -23,10 +21,10 @@ extern crate alloc;
 pub mod console;
 pub mod debug;
 pub mod heap;
-#[cfg(target_arch = "x86_64")]
-pub mod persist;
 #[cfg(target_os = "none")]
 mod panic;
+#[cfg(target_arch = "x86_64")]
+pub mod persist;
 pub mod raw;
 pub mod start;
 pub mod sync;

@@ -208,6 +208,134 @@ pub fn program_wait(id: u64, timeout_nanos: u64) -> Result<u64, SysError> {
     unsafe { call(Syscall::ProgramWait, &[id, timeout_nanos]) }
 }
 
+fn split(id: protocols::object::ObjId) -> [u64; 2] {
+    let v = id.as_u128();
+    [v as u64, (v >> 64) as u64]
+}
+
+/// `obj_create`: a new DRAM object with `size` data bytes; returns its ID.
+pub fn obj_create(
+    size: u64,
+    flags: protocols::object::ObjFlags,
+    default_perms: protocols::object::Perms,
+    key: protocols::object::ObjId,
+) -> Result<protocols::object::ObjId, SysError> {
+    let mut out = [0u8; 16];
+    let [klo, khi] = split(key);
+    // SAFETY: the kernel writes 16 bytes into `out`, borrowed for the call.
+    unsafe {
+        call(
+            Syscall::ObjCreate,
+            &[
+                size,
+                u64::from(flags.bits()),
+                u64::from(default_perms.bits()),
+                klo,
+                khi,
+                out.as_mut_ptr() as u64,
+            ],
+        )
+    }?;
+    Ok(protocols::object::ObjId::from_le_bytes(out))
+}
+
+/// `obj_delete`.
+pub fn obj_delete(id: protocols::object::ObjId) -> Result<(), SysError> {
+    // SAFETY: no pointers; unmapping is not part of this call.
+    unsafe { call(Syscall::ObjDelete, &split(id)) }.map(drop)
+}
+
+/// `obj_map`: maps `id` into view slot `slot` with protections `prot`;
+/// returns the slot's base address. Access through it is checked by the
+/// MMU (a forbidden access is a security fault, not an error).
+pub fn obj_map(
+    slot: u64,
+    id: protocols::object::ObjId,
+    prot: protocols::object::Perms,
+) -> Result<u64, SysError> {
+    let [lo, hi] = split(id);
+    // SAFETY: mapping into an empty slot changes no memory Rust code uses.
+    unsafe { call(Syscall::ObjMap, &[slot, lo, hi, u64::from(prot.bits())]) }
+}
+
+/// `obj_unmap`.
+///
+/// # Safety
+///
+/// No reference into the slot may be used afterwards.
+pub unsafe fn obj_unmap(slot: u64) -> Result<(), SysError> {
+    // SAFETY: forwarded contract.
+    unsafe { call(Syscall::ObjUnmap, &[slot]) }.map(drop)
+}
+
+/// `obj_info`.
+pub fn obj_info(id: protocols::object::ObjId) -> Result<protocols::object::ObjInfo, SysError> {
+    let mut buf = [0u8; protocols::object::OBJ_INFO_LEN];
+    let [lo, hi] = split(id);
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+    unsafe {
+        call(
+            Syscall::ObjInfo,
+            &[lo, hi, buf.as_mut_ptr() as u64, buf.len() as u64],
+        )
+    }?;
+    protocols::object::ObjInfo::decode(&buf).ok_or(SysError::InvalidArgument)
+}
+
+/// `kso_invalidate`: the kernel re-reads view or context object `id`.
+pub fn kso_invalidate(id: protocols::object::ObjId) -> Result<(), SysError> {
+    // SAFETY: permissions may shrink, which only makes later accesses fault.
+    unsafe { call(Syscall::KsoInvalidate, &split(id)) }.map(drop)
+}
+
+/// `ctx_attach`.
+pub fn ctx_attach(id: protocols::object::ObjId) -> Result<(), SysError> {
+    // SAFETY: no pointers.
+    unsafe { call(Syscall::CtxAttach, &split(id)) }.map(drop)
+}
+
+/// `ctx_detach`.
+pub fn ctx_detach(id: protocols::object::ObjId) -> Result<(), SysError> {
+    // SAFETY: no pointers.
+    unsafe { call(Syscall::CtxDetach, &split(id)) }.map(drop)
+}
+
+/// `ctx_activate` (nil: the default context).
+pub fn ctx_activate(id: protocols::object::ObjId) -> Result<(), SysError> {
+    // SAFETY: no pointers.
+    unsafe { call(Syscall::CtxActivate, &split(id)) }.map(drop)
+}
+
+/// `ctx_current`: the active security context (nil: the default one).
+pub fn ctx_current() -> Result<protocols::object::ObjId, SysError> {
+    let mut out = [0u8; 16];
+    // SAFETY: the kernel writes 16 bytes into `out`.
+    unsafe { call(Syscall::CtxCurrent, &[out.as_mut_ptr() as u64]) }?;
+    Ok(protocols::object::ObjId::from_le_bytes(out))
+}
+
+/// `ctx_check`: what attached context `ctx` grants on `target`.
+pub fn ctx_check(
+    ctx: protocols::object::ObjId,
+    target: protocols::object::ObjId,
+) -> Result<protocols::object::Perms, SysError> {
+    let [clo, chi] = split(ctx);
+    let [tlo, thi] = split(target);
+    // SAFETY: no pointers.
+    let bits = unsafe { call(Syscall::CtxCheck, &[clo, chi, tlo, thi]) }?;
+    Ok(protocols::object::Perms::from_bits_truncate(bits as u32))
+}
+
+/// `view_attach`: makes view object `id` this program's view.
+///
+/// # Safety
+///
+/// Slots whose object changes must not be referenced afterwards.
+pub unsafe fn view_attach(id: protocols::object::ObjId) -> Result<(), SysError> {
+    // SAFETY: forwarded contract.
+    unsafe { call(Syscall::ViewAttach, &split(id)) }.map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

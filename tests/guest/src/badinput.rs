@@ -461,6 +461,9 @@ pub fn cases(a: &Addrs) -> Vec<Case> {
         "program never spawned",
     );
 
+    // Objects, views and security contexts.
+    objects::cases(a, &mut add);
+
     // Numbers past the last call.
     let last = Syscall::ALL.len() as u64;
     for number in (last..=last + 4).chain([1 << 63, u64::MAX - 1, u64::MAX]) {
@@ -475,5 +478,6 @@ pub fn cases(a: &Addrs) -> Vec<Case> {
     out
 }
 
+mod objects;
 #[cfg(test)]
 mod tests;

@@ -7,6 +7,8 @@
 //!   (`null-read`, `write-readonly`, `kernel-address`, `invalid-opcode`,
 //!   `divide-by-zero`);
 //! - `badinput`: every call number with garbage arguments;
+//! - `objects`: objects, invariant pointers, views, security contexts and
+//!   capabilities (spawns `objwalk ROOT N SUM`, `fig3` and `revoke`);
 //! - `exit N`: exits with `N`.
 //!
 //! Each test prints `utest: <name> ... ok` or `utest: <name> ... FAILED:
@@ -23,6 +25,7 @@ extern crate alloc;
 
 mod bad;
 mod fault;
+mod objects;
 mod report;
 mod syscalls;
 mod threads;
@@ -40,6 +43,13 @@ fn main(args: &str) -> u64 {
         (Some("syscalls"), None, _) => syscalls::run(),
         (Some("threads"), None, _) => threads::run(),
         (Some("badinput"), None, _) => bad::run(),
+        (Some("objects"), None, _) => objects::run(),
+        (Some("fig3"), None, _) => objects::fig3(),
+        (Some("revoke"), None, _) => objects::revoke(),
+        (Some("objwalk"), Some(root), Some(n)) => match words.next() {
+            Some(sum) => objects::objwalk(root, n, sum),
+            None => usage(args),
+        },
         (Some("fault"), Some(kind), None) => fault::run(kind),
         (Some("exit"), Some(code), None) => match code.parse() {
             Ok(code) => code,
@@ -51,7 +61,7 @@ fn main(args: &str) -> u64 {
 
 fn usage(args: &str) -> u64 {
     println!(
-        "utest: unknown arguments {args:?}; use syscalls | threads | badinput | fault KIND | exit N"
+        "utest: unknown arguments {args:?}; use syscalls | threads | badinput | objects | fault KIND | exit N"
     );
     USAGE
 }

@@ -1,5 +1,6 @@
 //! Scenario suites, one module per area of the system.
 
 pub mod boot;
+pub mod objects;
 pub mod shell;
 pub mod user;

@@ -52,7 +52,7 @@ pub fn scenarios() -> Vec<Scenario> {
 }
 
 /// Checks a `utest` group's summary: all passed, at least `min` ran, exit 0.
-fn group_passed(out: &Outcome, group: &str, min: u64) -> Result<(), String> {
+pub(crate) fn group_passed(out: &Outcome, group: &str, min: u64) -> Result<(), String> {
     expect_exit(out, GuestExit::Success)?;
     let c = &out.console;
     if let Some(failed) = console::line(c, "utest: ").filter(|_| c.contains("... FAILED")) {

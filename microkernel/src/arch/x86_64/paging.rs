@@ -29,3 +29,20 @@ pub unsafe fn load_root(root: u64, pcid: u16, flush: bool) {
 pub fn flush_page(virt: u64) {
     ::x86_64::instructions::tlb::flush(::x86_64::VirtAddr::new_truncate(virt));
 }
+
+/// Drops every TLB entry tagged `pcid` (of PML4 `root`) without leaving
+/// the live root: loads `root` flushing its PCID, then reloads the live
+/// root keeping its entries.
+///
+/// # Safety
+///
+/// `root` must be a PML4 whose kernel half is the kernel's.
+pub unsafe fn flush_tagged(root: u64, pcid: u16) {
+    let (frame, live_pcid) = Cr3::read_raw();
+    let live = frame.start_address().as_u64();
+    // SAFETY: per the contract; then the live root goes back.
+    unsafe {
+        load_root(root, pcid, true);
+        load_root(live, live_pcid, false);
+    }
+}

@@ -5,7 +5,14 @@
 //! - thread switch: half a `thread_yield` ping-pong between two threads;
 //! - thread-sync wake round trip: wake a waiting thread, which wakes us back;
 //! - user page fault: first touch of a demand-zero heap page (the kernel
-//!   maps a zeroed frame and returns), next to a touch of a mapped page.
+//!   maps a zeroed frame and returns), next to a touch of a mapped page;
+//! - object page fault: first touch of a page of a mapped DRAM object (the
+//!   kernel backs it in the object's shared page tables), next to a touch
+//!   of a mapped one;
+//! - automatic security-context switch: a read the active context forbids
+//!   and another attached context allows (fault, search, CR3 load, retry);
+//! - capability verification: `ctx_check` right after `kso_invalidate`
+//!   (signature verified) next to the cached verdict.
 
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
@@ -30,7 +37,126 @@ fn main(_args: &str) -> u64 {
     let (fault, mapped) = page_touches(2_048);
     report("user page fault (demand-zero, first touch)", fault);
     report("user page touch (already mapped)", mapped);
-    0
+    match objects::run() {
+        Ok(()) => 0,
+        Err(e) => {
+            println!("bench: objects: set-up failed: {e:?}");
+            1
+        }
+    }
+}
+
+mod objects {
+    //! The object, context and capability benchmarks.
+
+    use alloc::vec::Vec;
+
+    use protocols::kso::CtxFlags;
+    use protocols::object::{BASE_OFFSET, ObjFlags, ObjId, Perms};
+    use protocols::syscall::SysError;
+    use runtime::sys;
+    use utest::objsetup::{RW, add_cap, grant, map, new_ctx, new_keys};
+
+    use super::{cycles, report};
+
+    pub fn run() -> Result<(), SysError> {
+        let (fault, mapped) = object_touches(2_048)?;
+        report("object page fault (first touch, map on fault)", fault);
+        report("object page touch (already mapped)", mapped);
+        report(
+            "automatic security-context switch on fault",
+            context_switches(2_000)?,
+        );
+        let (first, cached) = verification(200)?;
+        report("capability verification (first, after invalidation)", first);
+        report("capability verification (cached verdict)", cached);
+        Ok(())
+    }
+
+    fn object_touches(pages: usize) -> Result<(Vec<u64>, Vec<u64>), SysError> {
+        let id = sys::obj_create(pages as u64 * 4096, ObjFlags::EMPTY, RW, ObjId::NIL)?;
+        let base = map(id, RW)?;
+        let mut first = Vec::with_capacity(pages);
+        let mut again = Vec::with_capacity(pages);
+        for round in [&mut first, &mut again] {
+            for page in 0..pages {
+                // SAFETY: inside the object's data area, mapped RW in the
+                // default context, which its default permissions allow.
+                let p = unsafe { base.add(BASE_OFFSET as usize + page * 4096) };
+                let t0 = cycles();
+                // SAFETY: as above.
+                unsafe { p.write_volatile(1) };
+                let t1 = cycles();
+                round.push(t1 - t0);
+            }
+        }
+        Ok((first, again))
+    }
+
+    fn context_switches(runs: usize) -> Result<Vec<u64>, SysError> {
+        let keys = new_keys()?;
+        let x = sys::obj_create(4096, ObjFlags::EMPTY, Perms::EMPTY, keys.public)?;
+        let y = sys::obj_create(4096, ObjFlags::EMPTY, Perms::EMPTY, keys.public)?;
+        let (a, abase) = new_ctx(CtxFlags::EMPTY, Perms::ALL)?;
+        let (b, bbase) = new_ctx(CtxFlags::EMPTY, Perms::ALL)?;
+        // SAFETY: both bases are the contexts' RW mappings.
+        unsafe {
+            add_cap(abase, 0, &keys, &grant(x, a, Perms::READ))?;
+            add_cap(bbase, 0, &keys, &grant(y, b, Perms::READ))?;
+        }
+        sys::ctx_attach(a)?;
+        sys::ctx_attach(b)?;
+        let px = map(x, Perms::READ)? as usize + BASE_OFFSET as usize;
+        let py = map(y, Perms::READ)? as usize + BASE_OFFSET as usize;
+        let read = |p: usize| {
+            // SAFETY: a mapped object page; the context it needs is
+            // attached, so the kernel switches to it instead of faulting.
+            unsafe { (p as *const u64).read_volatile() }
+        };
+        sys::ctx_activate(a)?;
+        read(px);
+        sys::ctx_activate(b)?;
+        read(py);
+        let mut samples = Vec::with_capacity(runs);
+        for i in 0..runs + 20 {
+            let t0 = cycles();
+            read(if i % 2 == 0 { px } else { py });
+            let t1 = cycles();
+            if i >= 20 {
+                samples.push(t1 - t0);
+            }
+        }
+        sys::ctx_activate(ObjId::NIL)?;
+        sys::ctx_detach(a)?;
+        sys::ctx_detach(b)?;
+        Ok(samples)
+    }
+
+    fn verification(runs: usize) -> Result<(Vec<u64>, Vec<u64>), SysError> {
+        let keys = new_keys()?;
+        let t = sys::obj_create(4096, ObjFlags::EMPTY, Perms::EMPTY, keys.public)?;
+        let (c, cbase) = new_ctx(CtxFlags::EMPTY, Perms::ALL)?;
+        // SAFETY: `cbase` is the context's RW mapping.
+        unsafe { add_cap(cbase, 0, &keys, &grant(t, c, Perms::READ))? };
+        sys::ctx_attach(c)?;
+        let mut first = Vec::with_capacity(runs);
+        let mut cached = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            sys::kso_invalidate(c)?;
+            let t0 = cycles();
+            let p1 = sys::ctx_check(c, t)?;
+            let t1 = cycles();
+            let p2 = sys::ctx_check(c, t)?;
+            let t2 = cycles();
+            if p1 != Perms::READ || p2 != Perms::READ {
+                return Err(SysError::PermissionDenied);
+            }
+            first.push(t1 - t0);
+            cached.push(t2 - t1);
+        }
+        sys::ctx_detach(c)?;
+        Ok((first, cached))
+    }
 }
 
 fn report(name: &str, mut samples: Vec<u64>) {
