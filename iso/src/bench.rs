@@ -149,6 +149,7 @@ fn guest_figures(icount: bool) -> Result<Vec<Figure>> {
         Input::Script(script),
         Some(Duration::from_secs(900)),
         false,
+        None,
     )?;
     std::fs::write(dir.join("bench.log"), &report.console)
         .map_err(|e| XtaskError::Io("target/bench/bench.log".into(), e))?;

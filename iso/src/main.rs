@@ -96,6 +96,11 @@ struct RunArgs {
     /// Kill the machine after this many seconds (exit status 124).
     #[arg(long)]
     timeout: Option<u64>,
+    /// Cut the power (SIGKILL to QEMU, nothing flushed) this many
+    /// milliseconds after the kernel banner, or at a random moment in the
+    /// first 10 s with `random` (exit status 137).
+    #[arg(long, value_name = "MS|random")]
+    powercut_after: Option<String>,
 }
 
 #[derive(clap::Args, Clone)]
@@ -189,6 +194,27 @@ fn iso(args: &IsoArgs) -> Result<PathBuf> {
     image::assemble(&spec, &PathBuf::from("target/perennial.iso"))
 }
 
+/// `--powercut-after MS|random`: a cut that many ms after the kernel
+/// banner (random: somewhere in the first ten seconds).
+fn powercut(text: &str) -> Result<qemu::Cut> {
+    let millis = if text == "random" {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        u64::from(nanos) % 10_000
+    } else {
+        text.parse().map_err(|_| {
+            XtaskError::Usage(format!(
+                "--powercut-after takes milliseconds or `random`, not {text:?}"
+            ))
+        })?
+    };
+    Ok(qemu::Cut {
+        marker: Some(qemu::BANNER.to_string()),
+        delay: std::time::Duration::from_millis(millis),
+    })
+}
+
 fn run(args: &RunArgs) -> Result<ExitCode> {
     let iso_path = iso(&args.iso)?;
     let loader = image::choose_loader(args.iso.loader)?;
@@ -208,7 +234,14 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
         icount: false,
     };
     let timeout = args.timeout.map(std::time::Duration::from_secs);
-    let report = qemu::run_interactive(&machine, timeout)?;
+    let cut = args.powercut_after.as_deref().map(powercut).transpose()?;
+    if let Some(cut) = &cut {
+        eprintln!(
+            "xtask: the power goes {} ms after the kernel banner",
+            cut.delay.as_millis()
+        );
+    }
+    let report = qemu::run_interactive(&machine, timeout, cut.as_ref())?;
     if let Some(after) = report.banner_after {
         eprintln!(
             "xtask: kernel banner {:.3} s after QEMU start ({} loader, {} firmware)",

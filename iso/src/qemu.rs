@@ -131,6 +131,17 @@ pub enum Input {
     Script(Vec<u8>),
 }
 
+/// A planned power cut: SIGKILL to QEMU `delay` after `marker` appears on
+/// the console (or after QEMU starts, without a marker). Nothing is flushed
+/// or shut down: what reached the NVDIMM's backing file is all that survives.
+#[derive(Clone, Debug)]
+pub struct Cut {
+    /// Console text that starts the clock.
+    pub marker: Option<String>,
+    /// How long after the marker the power goes.
+    pub delay: Duration,
+}
+
 /// What a session produced.
 pub struct Report {
     /// The serial console, `\r` removed.
@@ -142,7 +153,11 @@ pub struct Report {
 }
 
 /// `cargo xtask run`: the console on this terminal, or a script from a pipe.
-pub fn run_interactive(machine: &Machine, timeout: Option<Duration>) -> Result<Report> {
+pub fn run_interactive(
+    machine: &Machine,
+    timeout: Option<Duration>,
+    cut: Option<&Cut>,
+) -> Result<Report> {
     let input = if std::io::stdin().is_terminal() {
         Input::Terminal
     } else {
@@ -152,7 +167,7 @@ pub fn run_interactive(machine: &Machine, timeout: Option<Duration>) -> Result<R
             .map_err(|e| XtaskError::Io("stdin".into(), e))?;
         Input::Script(script)
     };
-    session(machine, input, timeout, true)
+    session(machine, input, timeout, true, cut)
 }
 
 /// Boots `machine`, feeds `input`, and waits until it ends or `timeout` runs out.
@@ -161,6 +176,7 @@ pub fn session(
     input: Input,
     timeout: Option<Duration>,
     echo: bool,
+    cut: Option<&Cut>,
 ) -> Result<Report> {
     let vars = ovmf_vars_copy(machine)?;
     let mut cmd = machine.command(&vars);
@@ -212,6 +228,17 @@ pub fn session(
         if pending.is_some() && console.lock().expect("console lock").banner_at.is_some() {
             feed(&mut child, pending.take().unwrap_or_default());
         }
+        if let Some(cut) = cut {
+            let armed_at = match &cut.marker {
+                None => Some(Duration::ZERO),
+                Some(marker) => console.lock().expect("console lock").seen_at(marker),
+            };
+            if armed_at.is_some_and(|at| started.elapsed() >= at + cut.delay) {
+                let _ = child.kill();
+                let _ = child.wait();
+                break Exit::Cut;
+            }
+        }
         if timeout.is_some_and(|t| started.elapsed() > t) {
             let _ = child.kill();
             let _ = child.wait();
@@ -248,11 +275,39 @@ fn feed(child: &mut Child, mut script: Vec<u8>) {
 struct Console {
     bytes: Vec<u8>,
     banner_at: Option<Duration>,
+    /// The first marker looked for, and when it appeared.
+    marker: Option<(String, Option<Duration>)>,
+    /// Time of the latest chunk (a late-registered marker counts from it).
+    started_for_marker: Duration,
 }
 
 impl Console {
+    /// When `marker` first appeared (looked up once, then remembered).
+    fn seen_at(&mut self, marker: &str) -> Option<Duration> {
+        match &self.marker {
+            Some((m, at)) if m == marker => *at,
+            _ => {
+                // Registered late: the marker may already be on the console.
+                let seen = self
+                    .bytes
+                    .windows(marker.len())
+                    .any(|w| w == marker.as_bytes());
+                let at = seen.then_some(self.started_for_marker);
+                self.marker = Some((marker.to_string(), at));
+                at
+            }
+        }
+    }
+
     fn push(&mut self, chunk: &[u8], started: Instant) {
         self.bytes.extend_from_slice(chunk);
+        self.started_for_marker = started.elapsed();
+        if let Some((marker, at @ None)) = &mut self.marker {
+            let window = &self.bytes[self.bytes.len().saturating_sub(chunk.len() + marker.len())..];
+            if window.windows(marker.len()).any(|w| w == marker.as_bytes()) {
+                *at = Some(started.elapsed());
+            }
+        }
         if self.banner_at.is_none() {
             let window = &self.bytes[self.bytes.len().saturating_sub(chunk.len() + BANNER.len())..];
             if window.windows(BANNER.len()).any(|w| w == BANNER.as_bytes()) {
@@ -283,6 +338,7 @@ pub fn describe(exit: Exit) -> String {
         Exit::Status(0) => "powered off".into(),
         Exit::Status(code) => format!("QEMU exited with status {code}"),
         Exit::Timeout => "killed: timeout".into(),
+        Exit::Cut => "power cut (QEMU killed)".into(),
     }
 }
 
@@ -295,5 +351,6 @@ pub fn status_code(exit: Exit) -> u8 {
         Exit::Guest(GuestExit::LoaderError) => 3,
         Exit::Status(_) => 4,
         Exit::Timeout => 124,
+        Exit::Cut => 137,
     }
 }

@@ -7,6 +7,9 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use std::time::Duration;
+
+use perennial_tests::campaign::Campaign;
 use perennial_tests::{Boot, Broken, Firmware as ScenarioFirmware, Loader, Pmem, Scenario};
 
 use crate::artifacts::{self, Built};
@@ -54,7 +57,17 @@ pub fn run(only: Option<&str>, with_host: bool) -> Result<ExitCode> {
     std::fs::create_dir_all("target/test-runs")
         .map_err(|e| XtaskError::Io("target/test-runs".into(), e))?;
 
-    let queue = Mutex::new(scenarios.into_iter());
+    let campaigns: Vec<Campaign> = perennial_tests::campaigns()
+        .into_iter()
+        .filter(|c| only.is_none_or(|o| c.name.contains(o)))
+        .collect();
+    // Campaigns are long: start them first so they overlap the scenarios.
+    let jobs_list: Vec<Job> = campaigns
+        .into_iter()
+        .map(Job::Campaign)
+        .chain(scenarios.into_iter().map(Job::Scenario))
+        .collect();
+    let queue = Mutex::new(jobs_list.into_iter());
     let results = Mutex::new(Vec::new());
     let jobs = std::env::var("PERENNIAL_TEST_JOBS")
         .ok()
@@ -64,15 +77,18 @@ pub fn run(only: Option<&str>, with_host: bool) -> Result<ExitCode> {
         for _ in 0..jobs.max(1) {
             scope.spawn(|| {
                 loop {
-                    let Some(scenario) = queue.lock().expect("queue lock").next() else {
+                    let Some(job) = queue.lock().expect("queue lock").next() else {
                         break;
                     };
-                    let result = run_one(&scenario, &built, limine.as_ref());
-                    print_result(&scenario, &result);
+                    let result = match &job {
+                        Job::Scenario(scenario) => run_one(scenario, &built, limine.as_ref()),
+                        Job::Campaign(campaign) => run_campaign(campaign, &built),
+                    };
+                    print_result(job.name(), &result);
                     results
                         .lock()
                         .expect("results lock")
-                        .push((scenario, result));
+                        .push((job.name(), result));
                 }
             });
         }
@@ -80,13 +96,13 @@ pub fn run(only: Option<&str>, with_host: bool) -> Result<ExitCode> {
 
     let results = results.into_inner().expect("results lock");
     let mut timings = Vec::new();
-    for (scenario, result) in &results {
+    for (name, result) in &results {
         match result {
             Ok(RunResult::Passed {
                 banner_after: Some(after),
                 ..
             }) => {
-                timings.push((scenario.name, *after));
+                timings.push((*name, *after));
                 tally.passed += 1;
             }
             Ok(RunResult::Passed { .. }) => tally.passed += 1,
@@ -123,16 +139,126 @@ enum RunResult {
     Skipped(&'static str),
 }
 
-fn print_result(scenario: &Scenario, result: &Result<RunResult>) {
+fn print_result(name: &str, result: &Result<RunResult>) {
     match result {
-        Ok(RunResult::Passed { .. }) => println!("test {} ... ok", scenario.name),
-        Ok(RunResult::Skipped(why)) => println!("test {} ... skipped ({why})", scenario.name),
-        Ok(RunResult::Failed(why)) => println!(
-            "test {} ... FAILED\n    {}",
-            scenario.name,
-            why.replace('\n', "\n    ")
-        ),
-        Err(err) => println!("test {} ... FAILED (harness: {err})", scenario.name),
+        Ok(RunResult::Passed { .. }) => println!("test {name} ... ok"),
+        Ok(RunResult::Skipped(why)) => println!("test {name} ... skipped ({why})"),
+        Ok(RunResult::Failed(why)) => {
+            println!(
+                "test {name} ... FAILED\n    {}",
+                why.replace('\n', "\n    ")
+            )
+        }
+        Err(err) => println!("test {name} ... FAILED (harness: {err})"),
+    }
+}
+
+/// One unit of in-QEMU work.
+enum Job {
+    Scenario(Scenario),
+    Campaign(Campaign),
+}
+
+impl Job {
+    fn name(&self) -> &'static str {
+        match self {
+            Job::Scenario(s) => s.name,
+            Job::Campaign(c) => c.name,
+        }
+    }
+}
+
+/// File-name stem for a test's image, pmem file and logs.
+fn stem(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// Runs a power-cut campaign: boots on one pmem file, each cut at a random
+/// moment in its window, then one clean boot; the campaign's check judges
+/// all of them together. The seed is printed so a failure can be replayed
+/// with `PERENNIAL_SEED`.
+fn run_campaign(campaign: &Campaign, built: &Built) -> Result<RunResult> {
+    let dir = PathBuf::from("target/test-runs");
+    let stem = stem(campaign.name);
+    let spec = ImageSpec::system(built, LoaderChoice::Builtin, "");
+    let iso = image::assemble(&spec, &dir.join(format!("{stem}.iso")))?;
+    let pmem = pmem::prepare(&dir.join(format!("{stem}.pmem")), campaign.pmem_size, true)?;
+    let machine = Machine {
+        iso,
+        firmware: Firmware::Uefi,
+        pmem: Some(pmem),
+        gdb: false,
+        icount: false,
+    };
+    let seed = std::env::var("PERENNIAL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64)
+        });
+    println!(
+        "xtask: {}: seed {seed} ({} cuts)",
+        campaign.name, campaign.cuts
+    );
+    let mut rng = SplitMix(seed);
+    let mut outcomes = Vec::new();
+    for round in 0..=campaign.cuts {
+        let (script, cut) = if round < campaign.cuts {
+            let (lo, hi) = campaign.cut_window;
+            let span = (hi - lo).as_millis().max(1) as u64;
+            let delay = lo + Duration::from_millis(rng.next() % span);
+            let script = campaign
+                .work_script
+                .replace("{seed}", &(rng.next() >> 1).to_string());
+            (
+                script,
+                Some(qemu::Cut {
+                    marker: Some(campaign.ready_marker.to_string()),
+                    delay,
+                }),
+            )
+        } else {
+            (campaign.final_script.to_string(), None)
+        };
+        let report = qemu::session(
+            &machine,
+            Input::Script(script.into_bytes()),
+            Some(campaign.boot_timeout),
+            false,
+            cut.as_ref(),
+        )?;
+        let log = dir.join(format!("{stem}-boot{round}.log"));
+        std::fs::write(&log, &report.console)
+            .map_err(|e| XtaskError::Io(log.display().to_string(), e))?;
+        outcomes.push(perennial_tests::Outcome {
+            console: report.console,
+            exit: report.exit,
+            banner_after: report.banner_after,
+        });
+    }
+    Ok(match perennial_tests::campaign::check(&outcomes) {
+        Ok(()) => RunResult::Passed { banner_after: None },
+        Err(why) => RunResult::Failed(format!(
+            "{why}\n(seed {seed}; consoles: {}/{stem}-boot*.log)",
+            dir.display()
+        )),
+    })
+}
+
+/// A small seeded generator (SplitMix64) for cut moments and workload seeds.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
     }
 }
 
@@ -149,11 +275,7 @@ fn run_one(
             return Ok(RunResult::Skipped("no Limine release; set LIMINE_DIR"));
         }
     };
-    let stem: String = scenario
-        .name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
+    let stem = stem(scenario.name);
     let dir = PathBuf::from("target/test-runs");
     let iso = image::assemble(
         &image_spec(boot, built, loader),
@@ -180,7 +302,7 @@ fn run_one(
     // Input (then end-of-input) goes in once the kernel is up; a scenario with
     // no input still gets end-of-input, so the shell powers the machine off.
     let input = Input::Script(boot.input.clone());
-    let report = qemu::session(&machine, input, Some(boot.timeout), false)?;
+    let report = qemu::session(&machine, input, Some(boot.timeout), false, None)?;
     let log = dir.join(format!("{stem}.log"));
     std::fs::write(&log, &report.console)
         .map_err(|e| XtaskError::Io(log.display().to_string(), e))?;

@@ -10,6 +10,7 @@
 //! means the checks themselves are unit-tested on the host against recorded
 //! console output (see the tests at the bottom of each module).
 
+pub mod campaign;
 pub mod console;
 pub mod elf_fixture;
 pub mod scenario;
@@ -25,6 +26,11 @@ pub fn all() -> Vec<Scenario> {
     all.extend(suites::user::scenarios());
     all.extend(suites::objects::scenarios());
     all
+}
+
+/// Every power-cut campaign `cargo xtask test` runs.
+pub fn campaigns() -> Vec<campaign::Campaign> {
+    suites::powercut::campaigns()
 }
 
 #[cfg(test)]

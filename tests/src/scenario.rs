@@ -97,6 +97,8 @@ pub enum Exit {
     Status(i32),
     /// The harness killed QEMU when the timeout ran out.
     Timeout,
+    /// The harness cut the power (SIGKILL) as the scenario planned.
+    Cut,
 }
 
 /// What one boot produced.

@@ -2,5 +2,6 @@
 
 pub mod boot;
 pub mod objects;
+pub mod powercut;
 pub mod shell;
 pub mod user;

@@ -1,0 +1,23 @@
+//! Power cuts under a persistent-object workload: the host kills QEMU at
+//! random moments while `pcut` creates, rewrites and deletes objects
+//! through the object store, reboots on the same pmem file each time, and
+//! checks (see [`crate::campaign`]) that the store recovers clean and every
+//! acknowledged operation survived.
+
+use std::time::Duration;
+
+use crate::campaign::Campaign;
+
+/// The campaigns.
+pub fn campaigns() -> Vec<Campaign> {
+    vec![Campaign {
+        name: "powercut/object-store-20-cuts",
+        pmem_size: 64 << 20,
+        cuts: 20,
+        work_script: "run pcut dump\nfsck\nrun pcut work {seed}\n",
+        ready_marker: "pcut: working",
+        cut_window: (Duration::from_millis(50), Duration::from_millis(2500)),
+        final_script: "run pcut dump\nfsck\npoweroff\n",
+        boot_timeout: Duration::from_secs(90),
+    }]
+}
