@@ -171,37 +171,6 @@ impl Cause {
     }
 }
 
-/// The usual names of the exception vectors.
-fn exception_name(vector: u8) -> &'static str {
-    match vector {
-        0 => "divide error",
-        1 => "debug",
-        2 => "non-maskable interrupt",
-        3 => "breakpoint",
-        4 => "overflow",
-        5 => "bound range exceeded",
-        6 => "invalid opcode",
-        7 => "device not available",
-        8 => "double fault",
-        9 => "coprocessor segment overrun",
-        10 => "invalid TSS",
-        11 => "segment not present",
-        12 => "stack fault",
-        13 => "general protection",
-        14 => "page fault",
-        16 => "x87 floating point",
-        17 => "alignment check",
-        18 => "machine check",
-        19 => "SIMD floating point",
-        20 => "virtualization",
-        21 => "control protection",
-        28 => "hypervisor injection",
-        29 => "VMM communication",
-        30 => "security",
-        _ => "reserved exception",
-    }
-}
-
 impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
@@ -223,7 +192,7 @@ impl fmt::Display for Cause {
                 };
                 write!(f, "page fault ({access}, {kind})")
             }
-            Cause::Exception(v) => f.write_str(exception_name(v)),
+            Cause::Exception(v) => f.write_str(protocols::exception::name(v)),
         }
     }
 }
