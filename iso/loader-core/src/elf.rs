@@ -1,10 +1,12 @@
 //! ELF64 load planning for the kernel: validate the file and describe where
 //! each `PT_LOAD` segment goes.
 //!
-//! A small hand-written parser: the loader needs only the file header and
-//! the program headers, and every rejection gets its own typed error with the
-//! numbers a developer needs (a general ELF crate would report
-//! `&'static str` errors and parse far more than is used).
+//! The file is decoded by the `elf64` crate, which the kernel also uses for
+//! programs (header fields, the program-header table, each segment's bytes
+//! inside the file); this module adds the boot protocol's policy — a
+//! higher-half kernel, page-congruent file offsets, no overlap, a bounded
+//! span — and turns the segments into a load plan. Every rejection is a
+//! typed error with the numbers a developer needs.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -17,16 +19,6 @@ pub const PAGE_SIZE: u64 = 4096;
 pub const MAX_SPAN: u64 = 1 << 30;
 /// Most program headers accepted.
 const MAX_PHDRS: usize = 256;
-
-const PT_LOAD: u32 = 1;
-const ET_EXEC: u16 = 2;
-const ET_DYN: u16 = 3;
-const EM_X86_64: u16 = 62;
-const PF_X: u32 = 1;
-const PF_W: u32 = 2;
-const PF_R: u32 = 4;
-const EHDR_SIZE: usize = 64;
-const PHDR_SIZE: usize = 56;
 
 /// Access rights of a segment.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -78,6 +70,10 @@ pub enum ElfError {
     NotElf64,
     /// Not little-endian.
     NotLittleEndian,
+    /// The ELF version is not 1.
+    BadVersion,
+    /// A `PT_INTERP` header: the image wants a dynamic linker.
+    Interpreter,
     /// Machine is not x86-64 (`e_machine`).
     WrongMachine(u16),
     /// `ET_DYN`: a relocatable (PIE) kernel, which this loader does not relocate.
@@ -145,6 +141,8 @@ impl fmt::Display for ElfError {
             ElfError::BadMagic => f.write_str("not an ELF file (bad magic)"),
             ElfError::NotElf64 => f.write_str("not a 64-bit ELF"),
             ElfError::NotLittleEndian => f.write_str("not a little-endian ELF"),
+            ElfError::BadVersion => f.write_str("ELF version is not 1"),
+            ElfError::Interpreter => f.write_str("kernel asks for a dynamic linker (PT_INTERP)"),
             ElfError::WrongMachine(m) => write!(f, "ELF machine {m} is not x86-64 (62)"),
             ElfError::Relocatable => f.write_str(
                 "kernel is a relocatable (ET_DYN/PIE) ELF; link it as ET_EXEC at its final address",
@@ -186,20 +184,26 @@ impl fmt::Display for ElfError {
     }
 }
 
-fn u16_at(bytes: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([bytes[at], bytes[at + 1]])
-}
-
-fn u32_at(bytes: &[u8], at: usize) -> u32 {
-    let mut b = [0; 4];
-    b.copy_from_slice(&bytes[at..at + 4]);
-    u32::from_le_bytes(b)
-}
-
-fn u64_at(bytes: &[u8], at: usize) -> u64 {
-    let mut b = [0; 8];
-    b.copy_from_slice(&bytes[at..at + 8]);
-    u64::from_le_bytes(b)
+impl From<elf64::ElfError> for ElfError {
+    fn from(e: elf64::ElfError) -> ElfError {
+        use elf64::ElfError as E;
+        match e {
+            E::TooShort => ElfError::TooShort,
+            E::BadMagic => ElfError::BadMagic,
+            E::NotElf64 => ElfError::NotElf64,
+            E::NotLittleEndian => ElfError::NotLittleEndian,
+            E::BadVersion => ElfError::BadVersion,
+            E::WrongMachine(m) => ElfError::WrongMachine(m),
+            E::Relocatable => ElfError::Relocatable,
+            E::NotExecutable(t) => ElfError::NotExecutable(t),
+            E::BadProgramHeaders => ElfError::BadProgramHeaders,
+            E::ProgramHeadersOutsideFile => ElfError::ProgramHeadersOutsideFile,
+            E::Interpreter => ElfError::Interpreter,
+            E::FileLargerThanMemory { vaddr, .. } => ElfError::FileLargerThanMemory { vaddr },
+            E::SegmentOutsideFile { vaddr, .. } => ElfError::SegmentOutsideFile { vaddr },
+            E::AddressOverflow { vaddr, .. } => ElfError::AddressOverflow { vaddr },
+        }
+    }
 }
 
 const fn page_down(x: u64) -> u64 {
@@ -208,63 +212,23 @@ const fn page_down(x: u64) -> u64 {
 
 /// Validates `file` as a higher-half x86-64 kernel and plans its loading.
 pub fn plan(file: &[u8]) -> Result<LoadPlan, ElfError> {
-    if file.len() < EHDR_SIZE {
-        return Err(ElfError::TooShort);
-    }
-    if file[..4] != *b"\x7fELF" {
-        return Err(ElfError::BadMagic);
-    }
-    if file[4] != 2 {
-        return Err(ElfError::NotElf64);
-    }
-    if file[5] != 1 {
-        return Err(ElfError::NotLittleEndian);
-    }
-    let machine = u16_at(file, 18);
-    if machine != EM_X86_64 {
-        return Err(ElfError::WrongMachine(machine));
-    }
-    match u16_at(file, 16) {
-        ET_EXEC => {}
-        ET_DYN => return Err(ElfError::Relocatable),
-        other => return Err(ElfError::NotExecutable(other)),
-    }
-    let entry = u64_at(file, 24);
-    let phoff = u64_at(file, 32);
-    let phentsize = usize::from(u16_at(file, 54));
-    let phnum = usize::from(u16_at(file, 56));
-    if phentsize != PHDR_SIZE || phnum > MAX_PHDRS {
-        return Err(ElfError::BadProgramHeaders);
-    }
-    let table_end = usize::try_from(phoff)
-        .ok()
-        .and_then(|start| start.checked_add(phnum * PHDR_SIZE))
-        .filter(|&end| end <= file.len())
-        .ok_or(ElfError::ProgramHeadersOutsideFile)?;
-    let table_start = table_end - phnum * PHDR_SIZE;
-
+    let elf = elf64::Elf::parse(file, MAX_PHDRS)?;
+    let entry = elf.entry;
     let mut segments = Vec::new();
-    for i in 0..phnum {
-        let ph = &file[table_start + i * PHDR_SIZE..table_start + (i + 1) * PHDR_SIZE];
-        if u32_at(ph, 0) != PT_LOAD {
-            continue;
-        }
-        let flags = u32_at(ph, 4);
+    for seg in elf.segments() {
+        let seg = seg?;
         let segment = Segment {
-            file_offset: u64_at(ph, 8),
-            vaddr: u64_at(ph, 16),
-            filesz: u64_at(ph, 32),
-            memsz: u64_at(ph, 40),
+            file_offset: seg.offset,
+            vaddr: seg.vaddr,
+            filesz: seg.filesz,
+            memsz: seg.memsz,
             rights: Rights {
-                read: flags & PF_R != 0,
-                write: flags & PF_W != 0,
-                execute: flags & PF_X != 0,
+                read: seg.readable(),
+                write: seg.writable(),
+                execute: seg.executable(),
             },
         };
-        if segment.memsz == 0 {
-            continue;
-        }
-        check_segment(&segment, file.len() as u64)?;
+        check_segment(&segment)?;
         segments.push(segment);
     }
     if segments.is_empty() {
@@ -301,26 +265,12 @@ pub fn plan(file: &[u8]) -> Result<LoadPlan, ElfError> {
     })
 }
 
-/// Checks one segment on its own.
-fn check_segment(s: &Segment, file_len: u64) -> Result<(), ElfError> {
+/// The boot protocol's rules for one segment (`elf64` has already checked
+/// it against the file and for overflow).
+fn check_segment(s: &Segment) -> Result<(), ElfError> {
     let vaddr = s.vaddr;
     if vaddr < KERNEL_MIN_VADDR {
         return Err(ElfError::NotHigherHalf { vaddr });
-    }
-    if s.filesz > s.memsz {
-        return Err(ElfError::FileLargerThanMemory { vaddr });
-    }
-    if vaddr
-        .checked_add(s.memsz)
-        .is_none_or(|end| end > u64::MAX - PAGE_SIZE)
-    {
-        return Err(ElfError::AddressOverflow { vaddr });
-    }
-    if s.file_offset
-        .checked_add(s.filesz)
-        .is_none_or(|end| end > file_len)
-    {
-        return Err(ElfError::SegmentOutsideFile { vaddr });
     }
     if vaddr % PAGE_SIZE != s.file_offset % PAGE_SIZE {
         return Err(ElfError::MisalignedSegment {

@@ -1,11 +1,12 @@
 //! Checking a program image: a static ELF64 x86-64 executable whose
 //! loadable segments fit a given address range.
 //!
-//! [`ElfImage::parse`] reads only the bytes it is given and checks every
-//! header field the loader relies on (sizes and offsets in the file, no
-//! overflow, segments inside the allowed range and not sharing pages, never
+//! [`ElfImage::parse`] decodes the file with the `elf64` crate (shared with
+//! the boot loader: header fields, the program-header table, each segment's
+//! bytes inside the file, no overflow) and adds the kernel's policy for
+//! programs: segments inside the allowed range and not sharing pages, never
 //! writable and executable at once, the entry point in an executable
-//! segment). The kernel then copies each segment page by page following
+//! segment. The kernel then copies each segment page by page following
 //! [`Segment::pages`]; nothing here touches memory.
 
 use core::fmt;
@@ -13,22 +14,8 @@ use core::ops::Range;
 
 use crate::paging::PAGE_SIZE;
 
-/// `e_type` of an executable.
-pub const ET_EXEC: u16 = 2;
-/// `e_machine` of x86-64.
-pub const EM_X86_64: u16 = 62;
-/// Program header type of a loadable segment.
-pub const PT_LOAD: u32 = 1;
-/// Program header type naming a dynamic linker.
-pub const PT_INTERP: u32 = 3;
-/// Segment flag: executable.
-pub const PF_X: u32 = 1;
-/// Segment flag: writable.
-pub const PF_W: u32 = 2;
-/// Size of the ELF64 file header.
-pub const EHDR_SIZE: usize = 64;
-/// Size of an ELF64 program header.
-pub const PHDR_SIZE: usize = 56;
+pub use elf64::{PF_W, PF_X, PT_INTERP, PT_LOAD};
+
 /// Most loadable segments a program may have.
 pub const MAX_SEGMENTS: usize = 16;
 /// Most program headers the parser reads.
@@ -184,75 +171,50 @@ pub struct ElfImage {
     count: usize,
 }
 
-fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(b[at..at + 4].try_into().unwrap_or([0; 4]))
-}
-
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]))
+impl From<elf64::ElfError> for ElfError {
+    fn from(e: elf64::ElfError) -> ElfError {
+        use elf64::ElfError as E;
+        match e {
+            E::TooShort => ElfError::TooShort,
+            E::BadMagic => ElfError::BadMagic,
+            E::NotElf64 | E::NotLittleEndian | E::BadVersion => ElfError::WrongClass,
+            E::WrongMachine(_) => ElfError::WrongMachine,
+            E::Relocatable | E::NotExecutable(_) => ElfError::NotExecutable,
+            E::BadProgramHeaders | E::ProgramHeadersOutsideFile => ElfError::BadProgramHeaders,
+            E::Interpreter => ElfError::Interpreter,
+            E::FileLargerThanMemory { index, .. } | E::SegmentOutsideFile { index, .. } => {
+                ElfError::SegmentOutOfFile { index }
+            }
+            E::AddressOverflow { index, .. } => ElfError::SegmentOutOfRange { index },
+        }
+    }
 }
 
 impl ElfImage {
     /// Checks `image` as a program whose segments must lie in `allowed`.
     pub fn parse(image: &[u8], allowed: Range<u64>) -> Result<ElfImage, ElfError> {
-        let header = image.get(..EHDR_SIZE).ok_or(ElfError::TooShort)?;
-        if header[..4] != *b"\x7fELF" {
-            return Err(ElfError::BadMagic);
-        }
-        // EI_CLASS 2 (64-bit), EI_DATA 1 (little-endian), EI_VERSION 1.
-        if header[4] != 2 || header[5] != 1 || header[6] != 1 || u32_at(header, 20) != 1 {
-            return Err(ElfError::WrongClass);
-        }
-        if u16_at(header, 16) != ET_EXEC {
-            return Err(ElfError::NotExecutable);
-        }
-        if u16_at(header, 18) != EM_X86_64 {
-            return Err(ElfError::WrongMachine);
-        }
-        let entry = u64_at(header, 24);
-        let phoff = u64_at(header, 32);
-        let phentsize = usize::from(u16_at(header, 54));
-        let phnum = usize::from(u16_at(header, 56));
-        if phentsize != PHDR_SIZE || phnum == 0 || phnum > MAX_PHDRS {
-            return Err(ElfError::BadProgramHeaders);
-        }
-        let table = usize::try_from(phoff)
-            .ok()
-            .and_then(|start| image.get(start..start.checked_add(phnum * PHDR_SIZE)?))
-            .ok_or(ElfError::BadProgramHeaders)?;
-
+        let elf = elf64::Elf::parse(image, MAX_PHDRS)?;
         let mut out = ElfImage {
-            entry,
+            entry: elf.entry,
             segments: [Segment::default(); MAX_SEGMENTS],
             count: 0,
         };
-        for (index, ph) in table.chunks_exact(PHDR_SIZE).enumerate() {
-            match u32_at(ph, 0) {
-                PT_LOAD => {}
-                PT_INTERP => return Err(ElfError::Interpreter),
-                _ => continue,
-            }
-            let flags = u32_at(ph, 4);
-            let seg = Segment {
-                offset: u64_at(ph, 8),
-                vaddr: u64_at(ph, 16),
-                filesz: u64_at(ph, 32),
-                memsz: u64_at(ph, 40),
-                writable: flags & PF_W != 0,
-                executable: flags & PF_X != 0,
+        for seg in elf.segments() {
+            let seg = seg?;
+            let segment = Segment {
+                offset: seg.offset,
+                vaddr: seg.vaddr,
+                filesz: seg.filesz,
+                memsz: seg.memsz,
+                writable: seg.writable(),
+                executable: seg.executable(),
             };
-            if seg.memsz == 0 {
-                continue;
-            }
-            out.push_checked(index, seg, image.len() as u64, &allowed)?;
+            out.push_checked(seg.index, segment, &allowed)?;
         }
         if out.count == 0 {
             return Err(ElfError::NoSegments);
         }
+        let entry = elf.entry;
         let entry_ok = out
             .segments()
             .iter()
@@ -263,21 +225,14 @@ impl ElfImage {
         Ok(out)
     }
 
+    /// Adds a segment `elf64` found consistent with the file, after the
+    /// kernel's own checks.
     fn push_checked(
         &mut self,
         index: usize,
         seg: Segment,
-        file_len: u64,
         allowed: &Range<u64>,
     ) -> Result<(), ElfError> {
-        let in_file = seg.filesz <= seg.memsz
-            && seg
-                .offset
-                .checked_add(seg.filesz)
-                .is_some_and(|end| end <= file_len);
-        if !in_file {
-            return Err(ElfError::SegmentOutOfFile { index });
-        }
         let in_range = seg.vaddr >= allowed.start
             && seg
                 .vaddr

@@ -2,6 +2,7 @@
 
 use super::*;
 use alloc::vec;
+use elf64::{EM_X86_64, ET_DYN, ET_EXEC, PF_R, PF_W, PF_X, PT_LOAD};
 
 /// One program header for the fixture writer.
 #[derive(Clone, Copy)]
@@ -28,6 +29,7 @@ pub(crate) fn build_elf(e_type: u16, machine: u16, entry: u64, phs: &[Ph], len: 
     f[4] = 2;
     f[5] = 1;
     f[6] = 1;
+    f[20..24].copy_from_slice(&1u32.to_le_bytes()); // e_version
     f[16..18].copy_from_slice(&e_type.to_le_bytes());
     f[18..20].copy_from_slice(&machine.to_le_bytes());
     f[24..32].copy_from_slice(&entry.to_le_bytes());
