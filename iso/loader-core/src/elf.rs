@@ -62,42 +62,12 @@ pub struct LoadPlan {
 /// Why a kernel ELF is rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ElfError {
-    /// Shorter than the ELF header.
-    TooShort,
-    /// No `\x7fELF` magic.
-    BadMagic,
-    /// Not ELFCLASS64.
-    NotElf64,
-    /// Not little-endian.
-    NotLittleEndian,
-    /// The ELF version is not 1.
-    BadVersion,
-    /// A `PT_INTERP` header: the image wants a dynamic linker.
-    Interpreter,
-    /// Machine is not x86-64 (`e_machine`).
-    WrongMachine(u16),
-    /// `ET_DYN`: a relocatable (PIE) kernel, which this loader does not relocate.
-    Relocatable,
-    /// Neither `ET_EXEC` nor `ET_DYN`.
-    NotExecutable(u16),
-    /// `e_phentsize` is not 56 or there are too many headers.
-    BadProgramHeaders,
-    /// The program header table lies outside the file.
-    ProgramHeadersOutsideFile,
+    /// Not a well-formed static ELF64 x86-64 file (see `elf64`).
+    Format(elf64::ElfError),
     /// No `PT_LOAD` segment with a non-zero size.
     NoLoadableSegments,
     /// A segment below the higher half.
     NotHigherHalf {
-        /// The segment's address.
-        vaddr: u64,
-    },
-    /// `p_filesz > p_memsz`.
-    FileLargerThanMemory {
-        /// The segment's address.
-        vaddr: u64,
-    },
-    /// The segment's file bytes extend past the end of the file.
-    SegmentOutsideFile {
         /// The segment's address.
         vaddr: u64,
     },
@@ -107,11 +77,6 @@ pub enum ElfError {
         vaddr: u64,
         /// The segment's file offset.
         offset: u64,
-    },
-    /// The segment's end overflows the address space.
-    AddressOverflow {
-        /// The segment's address.
-        vaddr: u64,
     },
     /// Two segments share virtual bytes.
     OverlappingSegments {
@@ -137,39 +102,16 @@ pub enum ElfError {
 impl fmt::Display for ElfError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ElfError::TooShort => f.write_str("file is too short to be an ELF"),
-            ElfError::BadMagic => f.write_str("not an ELF file (bad magic)"),
-            ElfError::NotElf64 => f.write_str("not a 64-bit ELF"),
-            ElfError::NotLittleEndian => f.write_str("not a little-endian ELF"),
-            ElfError::BadVersion => f.write_str("ELF version is not 1"),
-            ElfError::Interpreter => f.write_str("kernel asks for a dynamic linker (PT_INTERP)"),
-            ElfError::WrongMachine(m) => write!(f, "ELF machine {m} is not x86-64 (62)"),
-            ElfError::Relocatable => f.write_str(
-                "kernel is a relocatable (ET_DYN/PIE) ELF; link it as ET_EXEC at its final address",
-            ),
-            ElfError::NotExecutable(t) => write!(f, "ELF type {t} is not ET_EXEC"),
-            ElfError::BadProgramHeaders => f.write_str("bad program header size or count"),
-            ElfError::ProgramHeadersOutsideFile => {
-                f.write_str("program header table lies outside the file")
-            }
+            ElfError::Format(e) => write!(f, "kernel: {e}"),
             ElfError::NoLoadableSegments => f.write_str("no loadable (PT_LOAD) segments"),
             ElfError::NotHigherHalf { vaddr } => write!(
                 f,
                 "kernel is not a higher-half ELF: segment at {vaddr:#x} below {KERNEL_MIN_VADDR:#x}"
             ),
-            ElfError::FileLargerThanMemory { vaddr } => {
-                write!(f, "segment at {vaddr:#x} has p_filesz > p_memsz")
-            }
-            ElfError::SegmentOutsideFile { vaddr } => {
-                write!(f, "segment at {vaddr:#x} extends past the end of the file")
-            }
             ElfError::MisalignedSegment { vaddr, offset } => write!(
                 f,
                 "segment at {vaddr:#x} has file offset {offset:#x} with a different page offset"
             ),
-            ElfError::AddressOverflow { vaddr } => {
-                write!(f, "segment at {vaddr:#x} wraps around the address space")
-            }
             ElfError::OverlappingSegments { first, second } => {
                 write!(f, "segments at {first:#x} and {second:#x} overlap")
             }
@@ -186,23 +128,7 @@ impl fmt::Display for ElfError {
 
 impl From<elf64::ElfError> for ElfError {
     fn from(e: elf64::ElfError) -> ElfError {
-        use elf64::ElfError as E;
-        match e {
-            E::TooShort => ElfError::TooShort,
-            E::BadMagic => ElfError::BadMagic,
-            E::NotElf64 => ElfError::NotElf64,
-            E::NotLittleEndian => ElfError::NotLittleEndian,
-            E::BadVersion => ElfError::BadVersion,
-            E::WrongMachine(m) => ElfError::WrongMachine(m),
-            E::Relocatable => ElfError::Relocatable,
-            E::NotExecutable(t) => ElfError::NotExecutable(t),
-            E::BadProgramHeaders => ElfError::BadProgramHeaders,
-            E::ProgramHeadersOutsideFile => ElfError::ProgramHeadersOutsideFile,
-            E::Interpreter => ElfError::Interpreter,
-            E::FileLargerThanMemory { vaddr, .. } => ElfError::FileLargerThanMemory { vaddr },
-            E::SegmentOutsideFile { vaddr, .. } => ElfError::SegmentOutsideFile { vaddr },
-            E::AddressOverflow { vaddr, .. } => ElfError::AddressOverflow { vaddr },
-        }
+        ElfError::Format(e)
     }
 }
 

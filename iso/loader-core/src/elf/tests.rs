@@ -153,17 +153,23 @@ fn reject(file: &[u8]) -> ElfError {
 
 #[test]
 fn rejects_bad_headers() {
-    assert_eq!(reject(&[0x7f, b'E']), ElfError::TooShort);
+    assert_eq!(
+        reject(&[0x7f, b'E']),
+        ElfError::Format(elf64::ElfError::TooShort)
+    );
     let good = typical();
     let mut f = good.clone();
     f[1] = b'X';
-    assert_eq!(reject(&f), ElfError::BadMagic);
+    assert_eq!(reject(&f), ElfError::Format(elf64::ElfError::BadMagic));
     let mut f = good.clone();
     f[4] = 1;
-    assert_eq!(reject(&f), ElfError::NotElf64);
+    assert_eq!(reject(&f), ElfError::Format(elf64::ElfError::NotElf64));
     let mut f = good.clone();
     f[5] = 2;
-    assert_eq!(reject(&f), ElfError::NotLittleEndian);
+    assert_eq!(
+        reject(&f),
+        ElfError::Format(elf64::ElfError::NotLittleEndian)
+    );
     let f = build_elf(
         ET_EXEC,
         183,
@@ -171,7 +177,10 @@ fn rejects_bad_headers() {
         &[load(RX, 0x1000, KBASE, 16, 16)],
         0x2000,
     );
-    assert_eq!(reject(&f), ElfError::WrongMachine(183));
+    assert_eq!(
+        reject(&f),
+        ElfError::Format(elf64::ElfError::WrongMachine(183))
+    );
     let f = build_elf(
         ET_DYN,
         EM_X86_64,
@@ -179,7 +188,7 @@ fn rejects_bad_headers() {
         &[load(RX, 0x1000, KBASE, 16, 16)],
         0x2000,
     );
-    assert_eq!(reject(&f), ElfError::Relocatable);
+    assert_eq!(reject(&f), ElfError::Format(elf64::ElfError::Relocatable));
     assert!(reject(&f).to_string().contains("relocatable"));
     let f = build_elf(
         1,
@@ -188,16 +197,28 @@ fn rejects_bad_headers() {
         &[load(RX, 0x1000, KBASE, 16, 16)],
         0x2000,
     );
-    assert_eq!(reject(&f), ElfError::NotExecutable(1));
+    assert_eq!(
+        reject(&f),
+        ElfError::Format(elf64::ElfError::NotExecutable(1))
+    );
     let mut f = good.clone();
     f[54] = 32;
-    assert_eq!(reject(&f), ElfError::BadProgramHeaders);
+    assert_eq!(
+        reject(&f),
+        ElfError::Format(elf64::ElfError::BadProgramHeaders)
+    );
     let mut f = good.clone();
     f[32..40].copy_from_slice(&0x4ff0u64.to_le_bytes());
-    assert_eq!(reject(&f), ElfError::ProgramHeadersOutsideFile);
+    assert_eq!(
+        reject(&f),
+        ElfError::Format(elf64::ElfError::ProgramHeadersOutsideFile)
+    );
     let mut f = good;
     f[32..40].copy_from_slice(&u64::MAX.to_le_bytes());
-    assert_eq!(reject(&f), ElfError::ProgramHeadersOutsideFile);
+    assert_eq!(
+        reject(&f),
+        ElfError::Format(elf64::ElfError::ProgramHeadersOutsideFile)
+    );
 }
 
 #[test]
@@ -221,15 +242,24 @@ fn rejects_bad_segments() {
     let one = |ph: Ph, entry: u64| build_elf(ET_EXEC, EM_X86_64, entry, &[ph], 0x3000);
     assert_eq!(
         reject(&one(load(RX, 0x1000, KBASE, 0x20, 0x10), KBASE)),
-        ElfError::FileLargerThanMemory { vaddr: KBASE }
+        ElfError::Format(elf64::ElfError::FileLargerThanMemory {
+            index: 0,
+            vaddr: KBASE
+        })
     );
     assert_eq!(
         reject(&one(load(RX, 0x1000, KBASE, 0x2001, 0x3000), KBASE)),
-        ElfError::SegmentOutsideFile { vaddr: KBASE }
+        ElfError::Format(elf64::ElfError::SegmentOutsideFile {
+            index: 0,
+            vaddr: KBASE
+        })
     );
     assert_eq!(
         reject(&one(load(RX, u64::MAX, KBASE, 2, 2), KBASE)),
-        ElfError::SegmentOutsideFile { vaddr: KBASE }
+        ElfError::Format(elf64::ElfError::SegmentOutsideFile {
+            index: 0,
+            vaddr: KBASE
+        })
     );
     assert_eq!(
         reject(&one(load(RX, 0x1008, KBASE, 0x10, 0x10), KBASE)),
@@ -243,9 +273,10 @@ fn rejects_bad_segments() {
             load(RX, 0x1000, u64::MAX - 0xfff, 0x10, 0x2000),
             u64::MAX - 0xfff
         )),
-        ElfError::AddressOverflow {
+        ElfError::Format(elf64::ElfError::AddressOverflow {
+            index: 0,
             vaddr: u64::MAX - 0xfff
-        }
+        })
     );
     assert_eq!(
         reject(&one(load(RX, 0x1000, KBASE, 0x10, MAX_SPAN + 1), KBASE)),
