@@ -15,6 +15,12 @@
 //! - [`fot`]: invariant pointers and the FOT entry format.
 //! - [`kso`]: view, security-context and key-object records the kernel reads.
 //! - [`cap`]: capability and delegation records (signed by the `caps` crate).
+//! - [`ipc`]: the PPC envelope, checked decoding, and the `interface!` macro
+//!   that declares a server interface once and generates its client stub
+//!   and server dispatch; [`echo`], [`objstore`], [`resolver`] and [`posix`]
+//!   are interfaces declared with it.
+//! - [`resolver`]: the Nomenclature interfaces (resolvers and their registry).
+//! - [`posix`]: the POSIX server's interface and `errno` values.
 
 #![cfg_attr(not(test), no_std)]
 
@@ -33,4 +39,6 @@ pub mod kso;
 pub mod layout;
 pub mod object;
 pub mod objstore;
+pub mod posix;
+pub mod resolver;
 pub mod syscall;
