@@ -57,9 +57,12 @@ pub enum Ack {
     Delete(String),
 }
 
-/// The acknowledgements a boot printed, in order.
+/// The acknowledgements a boot printed, in order. A last line the power
+/// cut interrupted (no newline) is not counted: the operation may be
+/// durable, but its acknowledgement never fully reached the console.
 pub fn acks(console: &str) -> Vec<Ack> {
-    console
+    let complete = &console[..console.rfind('\n').map_or(0, |end| end + 1)];
+    complete
         .lines()
         .filter_map(|l| {
             let rest = &l[l.find("pcut: ack ")? + "pcut: ack ".len()..];
@@ -281,6 +284,18 @@ mod tests {
         let mut runs = good();
         runs[0].exit = Exit::Guest(GuestExit::Success);
         assert!(check(&runs).unwrap_err().contains("should have been cut"));
+    }
+
+    #[test]
+    fn an_acknowledgement_cut_off_mid_line_does_not_count() {
+        let text = format!(
+            "pcut: ack create {A} 5 0000000000000010\npcut: ack delete {}",
+            &A[..30]
+        );
+        assert_eq!(
+            acks(&text),
+            vec![Ack::Put(A.into(), Content { len: 5, fnv: 16 })]
+        );
     }
 
     #[test]
