@@ -1,5 +1,6 @@
-//! `init`, the first user program: prints its banner, then runs the shell
-//! on the serial console until the machine powers off. The shell's logic is
+//! `init`, the first user program: starts the object store (`objstore`),
+//! prints its banner, then runs the shell on the serial console until the
+//! machine powers off. The shell's logic is
 //! the `shell` crate; this file only connects it to the system calls.
 
 // On the target the program is freestanding; on the host it only has to
@@ -11,6 +12,7 @@
 extern crate alloc;
 
 mod objects;
+mod store;
 
 use alloc::vec::Vec;
 use core::time::Duration;
@@ -18,9 +20,11 @@ use core::time::Duration;
 use protocols::debug::{MemStats, ThreadInfo};
 use protocols::exit::GuestExit;
 use protocols::object::{ObjId, ObjInfo, Perms};
+use protocols::objstore::CheckReport;
 use protocols::syscall::SysError;
 use runtime::println;
 use runtime::sys::{self, ReadMode};
+use shell::system::{StoreCallError, StoreInfo};
 use shell::{Flow, Session, System};
 
 runtime::entry!(main);
@@ -29,6 +33,9 @@ runtime::entry!(main);
 const MAX_READ_FAILURES: u32 = 100;
 
 fn main(_args: &str) -> u64 {
+    // The object store first: it serves persistent objects to the shell and
+    // every program (it says why when there is no NVDIMM).
+    supervise_objstore();
     println!("init: Perennial shell ready");
     let mut kernel = Kernel::default();
     let mut session = Session::new();
@@ -56,10 +63,43 @@ fn main(_args: &str) -> u64 {
     }
 }
 
+/// Most times `init` restarts a store that faulted.
+const MAX_STORE_RESTARTS: u32 = 5;
+
+/// Starts `objstore`, and restarts it (a new incarnation: its clients get
+/// `ServerRestarted` and rebind) when it ends with a failure, a few times.
+fn supervise_objstore() {
+    let first = match sys::program_spawn("objstore", "") {
+        Ok(id) => id,
+        Err(e) => {
+            println!("init: cannot start objstore: {e}");
+            return;
+        }
+    };
+    // The supervisor thread is never joined: it lives as long as `init`.
+    drop(runtime::thread::spawn(move || {
+        let mut id = first;
+        for _ in 0..MAX_STORE_RESTARTS {
+            match sys::program_wait(id, 0) {
+                Ok(0) | Err(_) => return,
+                Ok(code) => println!("init: objstore ended ({code:#x}); restarting it"),
+            }
+            match sys::program_spawn("objstore", "") {
+                Ok(next) => id = next,
+                Err(e) => {
+                    println!("init: cannot restart objstore: {e}");
+                    return;
+                }
+            }
+        }
+    }));
+}
+
 /// The shell's [`System`], through system calls.
 #[derive(Default)]
 struct Kernel {
     objects: objects::Objects,
+    store: store::StoreLink,
 }
 
 impl System for Kernel {
@@ -139,5 +179,39 @@ impl System for Kernel {
 
     fn known_ids(&mut self) -> Vec<ObjId> {
         self.objects.known()
+    }
+
+    fn store_create(&mut self, size: u64) -> Result<ObjId, StoreCallError> {
+        let id = self.store.create(size)?;
+        self.objects.learn(id);
+        Ok(id)
+    }
+
+    fn store_has(&mut self, id: ObjId) -> bool {
+        self.store.has(id)
+    }
+
+    fn store_write(&mut self, id: ObjId, offset: u64, data: &[u8]) -> Result<(), StoreCallError> {
+        self.store.write(id, offset, data)
+    }
+
+    fn store_read(&mut self, id: ObjId, offset: u64, len: u32) -> Result<Vec<u8>, StoreCallError> {
+        self.store.read(id, offset, len)
+    }
+
+    fn store_list(&mut self) -> Result<Vec<StoreInfo>, StoreCallError> {
+        let all = self.store.list()?;
+        for info in &all {
+            self.objects.learn(info.id);
+        }
+        Ok(all)
+    }
+
+    fn store_delete(&mut self, id: ObjId) -> Result<(), StoreCallError> {
+        self.store.delete(id)
+    }
+
+    fn store_check(&mut self) -> Result<CheckReport, StoreCallError> {
+        self.store.check()
     }
 }

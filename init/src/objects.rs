@@ -23,7 +23,8 @@ pub struct Objects {
 }
 
 impl Objects {
-    fn learn(&mut self, id: ObjId) {
+    /// Remembers an ID the shell printed.
+    pub fn learn(&mut self, id: ObjId) {
         if !self.known.contains(&id) {
             self.known.push(id);
         }

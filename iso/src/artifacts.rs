@@ -23,10 +23,12 @@ pub fn workspace_root() -> PathBuf {
 /// command line); each lands on the image as `/boot/<binary>`. `init` is
 /// started by the kernel; the others are started from the shell
 /// (`run NAME`).
-pub const PROGRAMS: [(&str, &str, &str); 3] = [
+pub const PROGRAMS: [(&str, &str, &str); 5] = [
     ("init", "init", "init"),
+    ("objstore", "objstore", "objstore"),
     ("utest", "utest", "utest"),
     ("utest", "ubench", "ubench"),
+    ("utest", "pcut", "pcut"),
 ];
 
 /// A module the system boots with, as named in `limine.conf`.

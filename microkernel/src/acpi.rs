@@ -57,6 +57,22 @@ pub fn pmem_bytes() -> u64 {
     PMEM_BYTES.load(Ordering::Relaxed)
 }
 
+/// The first persistent-memory range: physical base and length.
+static PMEM_FIRST: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+
+/// The first persistent-memory range the NFIT describes, `(base, length)`
+/// (the one the object store owns).
+pub fn pmem_range() -> Option<(u64, u64)> {
+    let len = PMEM_FIRST[1].load(Ordering::Relaxed);
+    (len != 0).then(|| (PMEM_FIRST[0].load(Ordering::Relaxed), len))
+}
+
+/// Whether physical address `phys` is persistent memory (never a frame of
+/// the frame allocator's).
+pub fn in_pmem(phys: u64) -> bool {
+    pmem_range().is_some_and(|(base, len)| phys >= base && phys - base < len)
+}
+
 /// Walks RSDP → XSDT/RSDT → NFIT and prints the `acpi:` and `pmem:` lines.
 /// Returns what the MADT says about interrupt controllers, if readable.
 pub fn report(mm: &mut EarlyMm, rsdp_address: Option<u64>) -> Option<MadtInfo> {
@@ -114,6 +130,10 @@ fn walk(reader: &mut HhdmReader<'_>, rsdp_phys: u64, facts: &mut Facts) -> Resul
             range.length
         );
         PMEM_BYTES.fetch_add(range.length, Ordering::Relaxed);
+        if facts.pmem_ranges == 0 {
+            PMEM_FIRST[0].store(range.base, Ordering::Relaxed);
+            PMEM_FIRST[1].store(range.length, Ordering::Relaxed);
+        }
         facts.pmem_ranges += 1;
     }
     Ok(())

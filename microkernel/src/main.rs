@@ -22,6 +22,7 @@ mod irq;
 mod mm;
 mod object;
 mod panic;
+mod ppc;
 mod program;
 mod requests;
 mod sched;

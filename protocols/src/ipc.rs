@@ -277,7 +277,15 @@ where
     let mut reply = [0u8; MAX_MESSAGE];
     let n = transport
         .call(gate, &request[..HEADER_LEN + len], &mut reply)
-        .map_err(CallError::Transport)?;
+        .map_err(|e| match e {
+            // The kernel's refusal of a stale binding is the same fact as
+            // the server's: the call did not run.
+            TransportError::Sys(SysError::ServerRestarted) => CallError::ServerRestarted,
+            TransportError::Sys(SysError::ServerFaulted) => {
+                CallError::Rejected(Rejection::ServerFaulted)
+            }
+            e => CallError::Transport(e),
+        })?;
     let reply = reply
         .get(..n)
         .ok_or(CallError::BadReply(ReplyError::Envelope(

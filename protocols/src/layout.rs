@@ -81,6 +81,11 @@ pub const fn slot_of(addr: u64) -> Option<(u64, u64)> {
 /// Page size.
 pub const PAGE_SIZE: u64 = 4096;
 
+/// Where `pmem_map` maps the persistent memory into the object store.
+pub const PMEM_BASE: u64 = 0x200_0000_0000;
+/// Most persistent memory `pmem_map` maps (1 TiB).
+pub const PMEM_MAX: u64 = 1 << 40;
+
 /// Whether `[addr, addr + len)` lies wholly in user space (without
 /// overflow). A zero-length range at any user address is accepted.
 pub const fn is_user_range(addr: u64, len: u64) -> bool {

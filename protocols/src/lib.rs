@@ -15,10 +15,6 @@
 //! - [`fot`]: invariant pointers and the FOT entry format.
 //! - [`kso`]: view, security-context and key-object records the kernel reads.
 //! - [`cap`]: capability and delegation records (signed by the `caps` crate).
-//! - [`ipc`]: the PPC envelope, checked decoding, and the `interface!` macro
-//!   that declares a server interface once and generates its client stub
-//!   and server dispatch; [`echo`], [`objstore`], [`resolver`] and [`posix`]
-//!   are interfaces declared with it.
 //! - [`resolver`]: the Nomenclature interfaces (resolvers and their registry).
 //! - [`posix`]: the POSIX server's interface and `errno` values.
 
@@ -39,6 +35,7 @@ pub mod kso;
 pub mod layout;
 pub mod object;
 pub mod objstore;
+pub mod pmem;
 pub mod posix;
 pub mod resolver;
 pub mod syscall;

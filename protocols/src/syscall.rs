@@ -187,7 +187,80 @@ syscalls! {
     /// calls write through to it. A record that does not decode is
     /// `InvalidArgument`; an entry naming an unknown object is `NotFound`.
     ViewAttach = 26, args: 2;
+    /// `ppc_register(obj_lo: u64, obj_hi: u64, gates: u64, entry: usize, stacks: usize, count: u64)`
+    /// → generation. Makes the calling program the server behind gate
+    /// object `obj` (WRITE in the active context needed): gate numbers
+    /// whose bit is set in `gates` (bit 0 must be clear) enter at `entry`
+    /// on one of `count` (1 ..= [`MAX_PPC_STACKS`]) stacks of
+    /// [`PPC_STACK_SIZE`] bytes at `stacks` (16-byte aligned). Replaces an
+    /// earlier registration on `obj`: the new incarnation gets a new,
+    /// larger generation and calls bound to the old one fail with
+    /// `ServerRestarted`. The handler starts with `rdi` = the message (in
+    /// the top [`MAX_PPC_MESSAGE`] bytes of its stack), `rsi` = its length,
+    /// `rdx` = the gate number, interrupts on and every other register zero;
+    /// it ends with `ppc_return`.
+    PpcRegister = 27, args: 6;
+    /// `ppc_bind(obj_lo: u64, obj_hi: u64)` → generation of the live server
+    /// behind gate object `obj` (`NotFound`: none).
+    PpcBind = 28, args: 2;
+    /// `ppc_call(obj_lo: u64, obj_hi: u64, generation: u64, gate: u64, buf: *mut u8, len: usize)`
+    /// → reply length. Calls `gate` of the server behind `obj`: the
+    /// calling thread migrates into the server's program (its default
+    /// security context and its address space) on a server stack, with a
+    /// kernel copy of the `len` (≤ [`MAX_PPC_MESSAGE`]) bytes at `buf`; the
+    /// reply is copied back into `buf`, which must be [`MAX_PPC_MESSAGE`]
+    /// bytes writable. Refused (`PermissionDenied`) unless the active
+    /// context grants EXEC on `obj` with a capability whose gate mask
+    /// allows entry point `gate` (or `obj`'s default permissions include
+    /// EXEC); a gate the server did not register is `InvalidArgument`;
+    /// another generation than the live one is `ServerRestarted`; every
+    /// server stack in use is `Busy`; a handler that faults or exits is
+    /// `ServerFaulted` (the caller goes on).
+    PpcCall = 29, args: 6;
+    /// `ppc_return(buf: *const u8, len: usize)` → does not return on
+    /// success. Ends the handler of the innermost call: `len` (≤
+    /// [`MAX_PPC_MESSAGE`]) bytes at `buf` become the caller's reply.
+    /// Outside a call: `InvalidArgument`.
+    PpcReturn = 30, args: 2;
+    /// `pmem_map()` → bytes mapped. Maps the first persistent-memory range
+    /// the NFIT describes at [`crate::layout::PMEM_BASE`] in the caller,
+    /// read/write, not executable (the object store's region). One program
+    /// owns it at a time: while another owner runs, `Busy`; without an
+    /// NVDIMM, `NotFound`.
+    PmemMap = 31, args: 0;
+    /// `service_publish(name: *const u8, len: usize, obj_lo: u64, obj_hi: u64)`
+    /// → 0. Publishes gate object `obj` under `name` (1 ..= [`MAX_SERVICE_NAME`]
+    /// bytes); the caller must be the live server registered on `obj`. A
+    /// name another live server published is `Exists`.
+    ServicePublish = 32, args: 4;
+    /// `service_lookup(name: *const u8, len: usize, id_out: *mut [u8; 16])`
+    /// → 0. The gate object published under `name` (`NotFound`: none).
+    ServiceLookup = 33, args: 3;
+    /// `obj_pmem_attach(record: *const u8, len: usize)` → 0. The owner of
+    /// the persistent memory describes a persistent object
+    /// ([`crate::pmem`] record); the kernel maps the runs' persistent-memory
+    /// frames directly into the object's page directory (no copies) and
+    /// makes it mappable like any object. Pages no run names are asked of
+    /// the store's pager (the gate object published as `pager`) on first
+    /// touch. Replaces an earlier attachment of the same ID; a DRAM object
+    /// with that ID is `Exists`. Not the owner: `PermissionDenied`.
+    ObjPmemAttach = 34, args: 2;
+    /// `obj_pmem_detach(id_lo: u64, id_hi: u64)` → 0. The owner of the
+    /// persistent memory removes a persistent object from the object table.
+    ObjPmemDetach = 35, args: 2;
 }
+
+/// Longest service name.
+pub const MAX_SERVICE_NAME: usize = 16;
+
+/// Bytes of one PPC server stack (the message sits at its top).
+pub const PPC_STACK_SIZE: u64 = 64 * 1024;
+/// Most stacks (so most calls in flight) one registration may give.
+pub const MAX_PPC_STACKS: u64 = 64;
+/// Largest PPC message or reply.
+pub const MAX_PPC_MESSAGE: usize = 4096;
+/// Deepest nesting of calls (a handler calling another server).
+pub const MAX_PPC_DEPTH: usize = 8;
 
 /// Exit code of a program the kernel ended for a security fault: an access
 /// neither its active security context nor any other attached context
@@ -271,11 +344,16 @@ pub enum SysError {
     Busy = 11,
     /// The program image is not a valid program.
     BadProgram = 12,
+    /// The server restarted since the caller bound to it; the call did not
+    /// run. Rebind and retry.
+    ServerRestarted = 13,
+    /// The server's handler faulted (or exited) during the call.
+    ServerFaulted = 14,
 }
 
 impl SysError {
     /// Every error, for tables and tests.
-    pub const ALL: [SysError; 12] = [
+    pub const ALL: [SysError; 14] = [
         SysError::UnknownSyscall,
         SysError::InvalidArgument,
         SysError::BadAddress,
@@ -288,6 +366,8 @@ impl SysError {
         SysError::Exists,
         SysError::Busy,
         SysError::BadProgram,
+        SysError::ServerRestarted,
+        SysError::ServerFaulted,
     ];
 
     /// What `rax` holds when a call fails with this error.
@@ -310,6 +390,8 @@ impl SysError {
             SysError::Exists => "already exists",
             SysError::Busy => "busy",
             SysError::BadProgram => "not a valid program",
+            SysError::ServerRestarted => "server restarted",
+            SysError::ServerFaulted => "server faulted",
         }
     }
 }

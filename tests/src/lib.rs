@@ -25,12 +25,14 @@ pub fn all() -> Vec<Scenario> {
     all.extend(suites::shell::scenarios());
     all.extend(suites::user::scenarios());
     all.extend(suites::objects::scenarios());
+    all.extend(suites::ppc::scenarios());
+    all.extend(suites::store::scenarios());
     all
 }
 
 /// Every power-cut campaign `cargo xtask test` runs. The object-store
-/// campaign (`suites::powercut`) joins this list once its workload program
-/// (`pcut`) is on the image; until then there is none.
+/// campaign (`suites::powercut`) joins this list once the store survives
+/// it; until then there is none.
 pub fn campaigns() -> Vec<campaign::Campaign> {
     Vec::new()
 }

@@ -64,8 +64,8 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "obj",
-        args: "new|show|read|write",
-        about: "create an object, show it, read or write a word of it",
+        args: "new|show|read|write|list|rm",
+        about: "create, show, read, write, list or remove (persistent) objects",
         run: crate::objects::obj,
     },
     Command {
@@ -85,6 +85,12 @@ pub const COMMANDS: &[Command] = &[
         args: "KEY TARGET CTX PERMS",
         about: "sign a capability with a private key into a context",
         run: crate::objects::cap,
+    },
+    Command {
+        name: "fsck",
+        args: "",
+        about: "check the object store's metadata on the NVDIMM",
+        run: crate::store::fsck,
     },
     Command {
         name: "poweroff",

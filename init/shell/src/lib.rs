@@ -18,6 +18,7 @@ pub mod editor;
 pub mod objects;
 pub mod parse;
 pub mod session;
+pub mod store;
 pub mod system;
 
 pub use session::{Flow, Session};

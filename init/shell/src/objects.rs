@@ -160,6 +160,34 @@ pub fn obj(sys: &mut dyn System, args: &[String]) -> Flow {
         r.map_err(|_| format!("{s:?} is not a number"))
     };
     match words.as_slice() {
+        ["new", "--persistent", rest @ ..] if rest.len() <= 1 => {
+            let size = try_or_say!(
+                sys,
+                "obj",
+                rest.first()
+                    .map_or(Ok(crate::store::DEFAULT_SIZE), |s| num(s))
+            );
+            return crate::store::create(sys, size);
+        }
+        ["list"] => return crate::store::list(sys),
+        ["rm", id] => {
+            let id = try_or_say!(sys, "obj", parse_id(id, &known));
+            return crate::store::remove(sys, id);
+        }
+        ["read", id, off, len] => {
+            let id = try_or_say!(sys, "obj", parse_id(id, &known));
+            let off = try_or_say!(sys, "obj", num(off));
+            let len = try_or_say!(sys, "obj", num(len));
+            return crate::store::read(sys, id, off, len);
+        }
+        ["write", id, off, text @ ..]
+            if !text.is_empty()
+                && parse_id(id, &known).is_ok_and(|id| sys.store_has(id)) =>
+        {
+            let id = try_or_say!(sys, "obj", parse_id(id, &known));
+            let off = try_or_say!(sys, "obj", num(off));
+            return crate::store::write(sys, id, off, text);
+        }
         ["new", rest @ ..] if rest.len() <= 3 => {
             let size = try_or_say!(sys, "obj", rest.first().map_or(Ok(DEFAULT_SIZE), |s| num(s)));
             let perms = match rest.get(1) {
@@ -201,7 +229,7 @@ pub fn obj(sys: &mut dyn System, args: &[String]) -> Flow {
             note_switch(sys, before);
         }
         _ => sys.write(
-            "obj: usage: obj new [SIZE] [PERMS] [KEY] | obj show ID | obj read ID [OFF] | obj write ID OFF VALUE\n",
+            "obj: usage: obj new [SIZE] [PERMS] [KEY] | obj new --persistent [SIZE] | obj show ID | obj read ID [OFF] | obj read ID OFF LEN | obj write ID OFF VALUE|TEXT | obj list | obj rm ID\n",
         ),
     }
     Flow::Continue

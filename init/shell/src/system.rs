@@ -5,7 +5,10 @@ use alloc::vec::Vec;
 
 use protocols::debug::{MemStats, ThreadInfo};
 use protocols::exit::GuestExit;
+use protocols::ipc::{CallError, TransportError};
 use protocols::object::{ObjId, ObjInfo, Perms};
+pub use protocols::objstore::ObjInfo as StoreInfo;
+use protocols::objstore::{CheckReport, StoreError};
 use protocols::syscall::SysError;
 
 /// The services commands use.
@@ -90,4 +93,49 @@ pub trait System {
     fn known_ids(&mut self) -> Vec<ObjId> {
         Vec::new()
     }
+
+    // The object store (`obj new --persistent`, `obj list`, `obj rm`, the
+    // text forms of `obj read`/`obj write`, `fsck`). The defaults say the
+    // system has no store.
+    /// Creates a persistent object of `size` bytes.
+    fn store_create(&mut self, size: u64) -> Result<ObjId, StoreCallError> {
+        let _ = size;
+        Err(no_store())
+    }
+    /// Whether the store holds `id`.
+    fn store_has(&mut self, id: ObjId) -> bool {
+        let _ = id;
+        false
+    }
+    /// Writes `data` at `offset` of `id`'s data area (durable on return).
+    fn store_write(&mut self, id: ObjId, offset: u64, data: &[u8]) -> Result<(), StoreCallError> {
+        let _ = (id, offset, data);
+        Err(no_store())
+    }
+    /// Reads `len` bytes at `offset` of `id`'s data area.
+    fn store_read(&mut self, id: ObjId, offset: u64, len: u32) -> Result<Vec<u8>, StoreCallError> {
+        let _ = (id, offset, len);
+        Err(no_store())
+    }
+    /// Every object the store holds.
+    fn store_list(&mut self) -> Result<Vec<StoreInfo>, StoreCallError> {
+        Err(no_store())
+    }
+    /// Deletes `id`.
+    fn store_delete(&mut self, id: ObjId) -> Result<(), StoreCallError> {
+        let _ = id;
+        Err(no_store())
+    }
+    /// Runs the checker.
+    fn store_check(&mut self) -> Result<CheckReport, StoreCallError> {
+        Err(no_store())
+    }
+}
+
+/// A failed object-store call.
+pub type StoreCallError = CallError<StoreError>;
+
+/// The error of a system without an object store.
+pub fn no_store() -> StoreCallError {
+    CallError::Transport(TransportError::Unbound)
 }

@@ -79,6 +79,11 @@ pub fn allocate_zeroed() -> Option<u64> {
 
 /// Returns `frame` to the allocator. A bad free is a kernel bug.
 pub fn free(frame: u64) {
+    // Persistent-memory frames mapped into objects and the store's space
+    // were never the allocator's.
+    if crate::acpi::in_pmem(frame) {
+        return;
+    }
     let mut guard = FRAMES.lock();
     if let Some(alloc) = guard.as_mut()
         && let Err(err) = alloc.free_frame(frame)

@@ -190,6 +190,28 @@ impl AddressSpace {
         }
     }
 
+    /// Maps physical frame `phys` (persistent memory, never an allocator
+    /// frame) at user page `page`, writable, not executable.
+    pub fn map_phys(&self, page: u64, phys: u64) -> Result<(), SpaceError> {
+        if !page.is_multiple_of(PAGE_SIZE) || page >= USER_END || !phys.is_multiple_of(PAGE_SIZE) {
+            return Err(SpaceError::BadAddress);
+        }
+        let mut m = self.mapper.lock();
+        let leaf = flags::USER | flags::WRITABLE | flags::NO_EXECUTE;
+        // SAFETY: `phys` is persistent memory no Rust reference points at;
+        // the program owns whatever it stores there.
+        match unsafe { m.ensure_mapped(page, phys, leaf, &mut GlobalFrames) } {
+            Ok(MapOutcome::Mapped) => {
+                if self.is_active() {
+                    paging::flush_page(page);
+                }
+                Ok(())
+            }
+            Ok(MapOutcome::AlreadyMapped) => Ok(()),
+            Err(_) => Err(SpaceError::NoMemory),
+        }
+    }
+
     /// Backs the demand-zero page holding `virt` if it is not mapped yet;
     /// `false` if `virt` is not in a demand-zero region.
     pub fn fault_in(&self, virt: u64) -> Result<bool, SpaceError> {

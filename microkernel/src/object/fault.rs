@@ -20,12 +20,26 @@ fn access_name(access: Perms) -> &'static str {
     }
 }
 
-/// Handles a user page fault at `addr`; `false` if `addr` is not in an
-/// object slot or the fault is an ordinary one (empty slot, null page).
+/// What became of a fault in the object-slot region.
+pub enum SlotFault {
+    /// Resolved: retry the access.
+    Retry,
+    /// Not an object access (empty slot, null page): an ordinary fault.
+    NotObject,
+    /// A persistent object's page: ask the store's pager, then retry.
+    Page(alloc::sync::Arc<super::table::KObject>, u64),
+}
+
+/// Handles a user page fault at `addr`.
 /// Ends the program on a security fault (never returns then).
-pub fn user_fault(program: alloc::sync::Arc<Program>, addr: u64, write: bool, fetch: bool) -> bool {
+pub fn user_fault(
+    program: alloc::sync::Arc<Program>,
+    addr: u64,
+    write: bool,
+    fetch: bool,
+) -> SlotFault {
     let Some((slot, offset)) = slot_of(addr) else {
-        return false;
+        return SlotFault::NotObject;
     };
     let access = if fetch {
         Perms::EXEC
@@ -39,8 +53,9 @@ pub fn user_fault(program: alloc::sync::Arc<Program>, addr: u64, write: bool, fe
         .objects
         .fault(tid, &program.space, slot, offset, access)
     {
-        Fault::Retry => true,
-        Fault::NotObject => false,
+        Fault::Retry => SlotFault::Retry,
+        Fault::NotObject => SlotFault::NotObject,
+        Fault::Page { obj, page } => SlotFault::Page(obj, page),
         Fault::Denied { id, offset, ctx } => {
             kprintln!(
                 "security fault: program {} (id {}) thread {}: {} of object {id} offset {offset:#x} denied in context {ctx}; program ended",

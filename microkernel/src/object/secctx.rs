@@ -16,7 +16,7 @@ use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use protocols::cap::{CAP_LEN, CapRecord, DELEGATION_LEN, KEY_LEN};
+use protocols::cap::{CAP_LEN, CapRecord, DELEGATION_LEN, GateMask, KEY_LEN};
 use protocols::kso::{
     CTX_CAP_AT, CTX_DELEGATIONS_AT, CtxFlags, CtxHeader, KSO_HEADER_SIZE, KeyKind, KsoError,
     ctx_entry_offset, decode_ctx_entry_head, decode_key,
@@ -41,7 +41,15 @@ struct Verdict {
     /// The earliest expiry (Unix seconds) among the grants counted in
     /// `perms`: from then on the verdict is recomputed from scratch.
     expiry: u64,
+    /// The gate masks of the grants counted (the first [`MAX_GATE_MASKS`]).
+    gates: [GateMask; MAX_GATE_MASKS],
+    /// How many of `gates` are used.
+    gate_count: usize,
 }
+
+/// Gate masks a verdict remembers per target; later grants still add
+/// permissions but not entry points.
+const MAX_GATE_MASKS: usize = 4;
 
 fn now_secs() -> u64 {
     time::realtime_ns() / 1_000_000_000
@@ -168,15 +176,21 @@ impl SecCtx {
             perms: Perms::EMPTY,
             scanned: 0,
             expiry: u64::MAX,
+            gates: [GateMask::NONE; MAX_GATE_MASKS],
+            gate_count: 0,
         });
         // The count is read live: a capability appended since the last
         // scan is found without an invalidation.
         let count = read_header(&self.obj).map_or(0, |h| h.cap_count);
         if count > verdict.scanned || cached.is_none() {
             for i in verdict.scanned..count {
-                if let Some((perms, expiry)) = self.entry_grant(i, target) {
+                if let Some((perms, expiry, gates)) = self.entry_grant(i, target) {
                     verdict.perms = verdict.perms | perms;
                     verdict.expiry = verdict.expiry.min(expiry);
+                    if gates.length != 0 && verdict.gate_count < MAX_GATE_MASKS {
+                        verdict.gates[verdict.gate_count] = gates;
+                        verdict.gate_count += 1;
+                    }
                 }
             }
             verdict.scanned = verdict.scanned.max(count);
@@ -185,10 +199,29 @@ impl SecCtx {
         (target.default_perms | verdict.perms) & mask
     }
 
+    /// Whether this context may enter `target` at gate `entry`: it grants
+    /// EXEC, and either `target`'s default permissions include EXEC (a
+    /// public gate object) or a verified capability's gate mask allows
+    /// `entry`.
+    pub fn gate_allowed(&self, target: &KObject, entry: u64) -> bool {
+        if !Perms::EXEC.is_subset_of(self.perms(target, Perms::EXEC)) {
+            return false;
+        }
+        if Perms::EXEC.is_subset_of(target.default_perms) {
+            return true;
+        }
+        let st = self.state.lock();
+        st.verdicts.get(&target.id).is_some_and(|v| {
+            v.gates[..v.gate_count.min(MAX_GATE_MASKS)]
+                .iter()
+                .any(|g| g.allows(entry))
+        })
+    }
+
     /// What capability entry `i` grants on `target`, with its expiry
     /// (nothing unless it is for `target`, for this context, unexpired, and
     /// every signature verifies against the target's public key).
-    fn entry_grant(&self, i: u32, target: &KObject) -> Option<(Perms, u64)> {
+    fn entry_grant(&self, i: u32, target: &KObject) -> Option<(Perms, u64, GateMask)> {
         let at = ctx_entry_offset(i);
         let mut head = [0u8; CTX_CAP_AT];
         let mut cap = [0u8; CAP_LEN];
@@ -216,7 +249,7 @@ impl SecCtx {
             return None;
         }
         match caps::verify_chain(&cap, chain, &key, self.id, now_secs()) {
-            Ok(g) if g.target == target.id => Some((g.perms, g.expiry)),
+            Ok(g) if g.target == target.id => Some((g.perms, g.expiry, g.gates)),
             _ => None,
         }
     }

@@ -87,6 +87,14 @@ pub enum Fault {
     /// Not an object access (empty slot, null page, past the object's
     /// size): an ordinary page fault.
     NotObject,
+    /// A persistent object's page the kernel has no frame for yet: ask
+    /// the store's pager, then retry.
+    Page {
+        /// The object.
+        obj: Arc<KObject>,
+        /// The page's offset in the slot.
+        page: u64,
+    },
     /// No attached context allows it: a security fault.
     Denied {
         /// The object.
@@ -345,6 +353,21 @@ impl ObjSpace {
         perms_in(&inner.roots[i], target, Perms::ALL)
     }
 
+    /// Whether `tid`'s active context may call gate `entry` of `target`
+    /// (see [`SecCtx::gate_allowed`]; the default context only enters
+    /// public gate objects, whose default permissions include EXEC).
+    pub fn gate_allowed(&self, tid: Tid, target: &KObject, entry: u64) -> bool {
+        let ctx = {
+            let mut inner = self.inner.lock();
+            let i = inner.active_root(tid);
+            inner.roots[i].ctx.clone()
+        };
+        match ctx {
+            None => Perms::EXEC.is_subset_of(target.default_perms),
+            Some(c) => c.gate_allowed(target, entry),
+        }
+    }
+
     /// Forgets thread `tid` (it ended).
     pub fn thread_ended(&self, tid: Tid) {
         self.inner.lock().threads.remove(&tid);
@@ -421,9 +444,11 @@ impl ObjSpace {
                 ctx: active,
             };
         };
-        if obj.frame(page, true).is_err() {
-            return Fault::NotObject;
-        }
+        let ask_pager = match obj.frame(page, true) {
+            Ok(_) => false,
+            Err(SysError::WouldBlock) => true,
+            Err(_) => return Fault::NotObject,
+        };
         let want = pdpt_entry(obj.pd(), eff);
         let mut t = tables();
         let r = &inner.roots[i];
@@ -438,6 +463,9 @@ impl ObjSpace {
         }
         if i != ai {
             inner.switch_to(space, tid, id, i);
+        }
+        if ask_pager {
+            return Fault::Page { obj, page };
         }
         Fault::Retry
     }

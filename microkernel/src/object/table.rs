@@ -40,6 +40,9 @@ pub struct KObject {
     pd: u64,
     /// Data pages backing it now.
     pages: IrqMutex<u64>,
+    /// Backed by persistent memory the store described: never backed by
+    /// fresh DRAM frames on touch.
+    persistent: bool,
 }
 
 fn tables() -> HhdmTables {
@@ -92,6 +95,10 @@ impl KObject {
         if !alloc {
             return Ok(None);
         }
+        if self.persistent {
+            // The store says where a persistent page lives: ask its pager.
+            return Err(SysError::WouldBlock);
+        }
         let frame = frames::allocate_zeroed().ok_or(SysError::NoMemory)?;
         t.write_entry(
             pt,
@@ -100,6 +107,40 @@ impl KObject {
         );
         *pages += 1;
         Ok(Some(frame))
+    }
+
+    /// Maps the page at `offset` of a persistent object to persistent
+    /// memory frame `phys` (the pager's answer); a page already mapped
+    /// keeps its frame.
+    pub fn set_frame(&self, offset: u64, phys: u64) -> Result<(), SysError> {
+        if !self.persistent || !self.offset_valid(offset) || !crate::acpi::in_pmem(phys) {
+            return Err(SysError::InvalidArgument);
+        }
+        let mut pages = self.pages.lock();
+        let mut t = tables();
+        let pd_index = ((offset >> 21) & 0x1ff) as usize;
+        let pt_index = ((offset >> 12) & 0x1ff) as usize;
+        let pde = t.read_entry(self.pd, pd_index);
+        let pt = if pde & flags::PRESENT != 0 {
+            pde & ADDR_MASK
+        } else {
+            let pt = frames::allocate_zeroed().ok_or(SysError::NoMemory)?;
+            t.write_entry(
+                self.pd,
+                pd_index,
+                pt | flags::PRESENT | flags::WRITABLE | flags::USER,
+            );
+            pt
+        };
+        if t.read_entry(pt, pt_index) & flags::PRESENT == 0 {
+            t.write_entry(
+                pt,
+                pt_index,
+                (phys & ADDR_MASK) | flags::PRESENT | flags::WRITABLE | flags::USER,
+            );
+            *pages += 1;
+        }
+        Ok(())
     }
 
     /// Copies the object's bytes at `offset` into `out` (unbacked pages
@@ -211,6 +252,7 @@ pub fn create(
         size,
         pd,
         pages: IrqMutex::new(0),
+        persistent: false,
     });
     let header = ObjHeader::new(nonce, key_id, default_perms, flags);
     obj.write(HEADER_OFFSET, &header.encode())?;
@@ -220,6 +262,83 @@ pub fn create(
     }
     table.insert(id, obj.clone());
     Ok(obj)
+}
+
+/// Enters persistent object `a` into the table (replacing an earlier one
+/// with its ID), its slot pages mapped straight to the persistent-memory
+/// frames `runs` names (`(slot offset, physical address, pages)`, each
+/// already checked to lie in the slot and in persistent memory).
+pub fn attach_persistent(
+    a: &protocols::pmem::Attach,
+    runs: &[(u64, u64, u64)],
+) -> Result<Arc<KObject>, SysError> {
+    if a.size > MAX_SIZE {
+        return Err(SysError::InvalidArgument);
+    }
+    let pd = frames::allocate_zeroed().ok_or(SysError::NoMemory)?;
+    let obj = Arc::new(KObject {
+        id: a.id,
+        key_id: a.key,
+        default_perms: a.default_perms,
+        flags: a.flags,
+        size: a.size,
+        pd,
+        pages: IrqMutex::new(0),
+        persistent: true,
+    });
+    let mut t = tables();
+    for &(slot, phys, pages) in runs {
+        for i in 0..pages {
+            let offset = slot + i * PAGE_SIZE;
+            if !obj.offset_valid(offset) {
+                continue;
+            }
+            let pd_index = ((offset >> 21) & 0x1ff) as usize;
+            let pt_index = ((offset >> 12) & 0x1ff) as usize;
+            let pde = t.read_entry(pd, pd_index);
+            let pt = if pde & flags::PRESENT != 0 {
+                pde & ADDR_MASK
+            } else {
+                // Dropping `obj` on failure frees the tables made so far.
+                let pt = frames::allocate_zeroed().ok_or(SysError::NoMemory)?;
+                t.write_entry(
+                    pd,
+                    pd_index,
+                    pt | flags::PRESENT | flags::WRITABLE | flags::USER,
+                );
+                pt
+            };
+            t.write_entry(
+                pt,
+                pt_index,
+                (phys + i * PAGE_SIZE) | flags::PRESENT | flags::WRITABLE | flags::USER,
+            );
+            *obj.pages.lock() += 1;
+        }
+    }
+    let mut table = TABLE.lock();
+    if table.get(&a.id).is_some_and(|o| !o.persistent) {
+        // A DRAM object (or a KSO) keeps its ID.
+        return Err(SysError::Exists);
+    }
+    let old = table.insert(a.id, obj.clone());
+    drop(table);
+    drop(old);
+    Ok(obj)
+}
+
+/// Removes persistent object `id` from the table.
+pub fn detach_persistent(id: ObjId) -> Result<(), SysError> {
+    let mut table = TABLE.lock();
+    match table.get(&id) {
+        Some(o) if o.persistent => {}
+        Some(_) => return Err(SysError::PermissionDenied),
+        None => return Err(SysError::NotFound),
+    }
+    let removed = table.remove(&id);
+    drop(table);
+    drop(removed);
+    Ok(())
 }
 
 /// Removes `id` from the table.

@@ -10,6 +10,7 @@
 //! (with its PCID). Exited threads are reaped by the next thread to run,
 //! once nothing runs on their stacks or address spaces any more.
 
+pub mod ppc;
 mod state;
 pub mod thread;
 
@@ -59,6 +60,7 @@ pub fn init(stack: KernelStack) {
         deadline: None,
         wake: Wake::Woken,
         root: 0,
+        calls: Vec::new(),
     });
     gdt::set_kernel_stack(top);
     syscall_entry::set_kernel_stack(top);
@@ -154,7 +156,17 @@ pub fn before_return(to_user: bool, irqs_were_on: bool) {
     let s = st(&mut g);
     let killed = to_user && s.current_killed();
     if killed {
+        let in_call = !s.current_thread().calls.is_empty();
         drop(g);
+        if in_call {
+            // The server is being ended: the caller gets `ServerFaulted`.
+            let frame = ppc::user_frame();
+            // SAFETY: a thread returning to user mode entered the kernel
+            // from user mode, which saved its frame at the top of its
+            // kernel stack; nothing else refers to it here.
+            crate::ppc::abort_killed(unsafe { &mut *frame });
+            return before_return(to_user, irqs_were_on);
+        }
         exit_current(0);
     }
     if s.need_resched && (to_user || irqs_were_on) {
@@ -209,6 +221,7 @@ pub fn spawn_user(program: Arc<Program>, frame: TrapFrame, priority: u8) -> Resu
         deadline: None,
         wake: Wake::Woken,
         root: 0,
+        calls: Vec::new(),
     });
     let mut g = lock();
     st(&mut g).add_thread(thread)

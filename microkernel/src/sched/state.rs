@@ -79,6 +79,13 @@ impl Programs {
         }
     }
 
+    /// Whether program `id` has not ended and is not being killed.
+    pub fn is_running(&self, id: u64) -> bool {
+        self.records
+            .get(&id)
+            .is_some_and(|r| r.exit.is_none() && r.killed.is_none())
+    }
+
     /// Programs not yet ended.
     pub fn running(&self) -> u64 {
         self.running

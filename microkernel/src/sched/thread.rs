@@ -1,6 +1,7 @@
 //! Threads: the records the scheduler keeps.
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 use protocols::debug::ThreadState;
 
@@ -63,6 +64,9 @@ pub struct Thread {
     /// context's root in its program's object space; 0 for the program's
     /// default root.
     pub root: u64,
+    /// Protected procedure calls it is in, innermost last (see
+    /// [`super::ppc`]); empty while it runs in its own program.
+    pub calls: Vec<crate::ppc::CallFrame>,
 }
 
 impl Thread {

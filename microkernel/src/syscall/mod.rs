@@ -11,6 +11,9 @@ mod console;
 mod debug;
 mod misc;
 mod object;
+mod pmem;
+
+pub use pmem::owner as pmem_owner;
 mod program;
 mod sync;
 mod thread;
@@ -30,10 +33,15 @@ pub type Args = [u64; 6];
 /// Called by the entry stub with interrupts off; returns with them off.
 pub fn dispatch(frame: &mut TrapFrame) {
     arch::enable_interrupts();
-    let args = [
-        frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
-    ];
-    frame.rax = encode(decode_and_run(frame.rax, args));
+    if crate::ppc::handles(frame.rax) {
+        // Calls that migrate the thread rewrite the whole frame.
+        crate::ppc::syscall(frame);
+    } else {
+        let args = [
+            frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
+        ];
+        frame.rax = encode(decode_and_run(frame.rax, args));
+    }
     arch::disable_interrupts();
     sched::before_return(true, false);
 }
@@ -82,5 +90,14 @@ fn run(call: Syscall, program: &Arc<Program>, a: Args) -> Result<u64, SysError> 
         Syscall::CtxCurrent => object::current(program, a[0]),
         Syscall::CtxCheck => object::check(program, a),
         Syscall::ViewAttach => object::view_attach(program, a[0], a[1]),
+        Syscall::PpcRegister => crate::ppc::register(program, a),
+        Syscall::PpcBind => crate::ppc::bind(a[0], a[1]),
+        // Handled by `crate::ppc::syscall` before decoding gets here.
+        Syscall::PpcCall | Syscall::PpcReturn => Err(SysError::InvalidArgument),
+        Syscall::PmemMap => pmem::map(program),
+        Syscall::ServicePublish => crate::ppc::service_publish(program, a),
+        Syscall::ServiceLookup => crate::ppc::service_lookup(program, a),
+        Syscall::ObjPmemAttach => pmem::attach(program, a[0], a[1]),
+        Syscall::ObjPmemDetach => pmem::detach(program, a[0], a[1]),
     }
 }

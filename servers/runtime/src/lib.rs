@@ -25,6 +25,7 @@ pub mod heap;
 mod panic;
 #[cfg(target_arch = "x86_64")]
 pub mod persist;
+pub mod ppc;
 pub mod raw;
 pub mod start;
 pub mod sync;

@@ -336,6 +336,140 @@ pub unsafe fn view_attach(id: protocols::object::ObjId) -> Result<(), SysError> 
     unsafe { call(Syscall::ViewAttach, &split(id)) }.map(drop)
 }
 
+/// `ppc_register`: makes this program the server behind gate object
+/// `gate_obj` for the gates in `gates` (bit `n`: gate `n`), entering at
+/// `entry` on the `count` stacks of `PPC_STACK_SIZE` bytes at `stacks`;
+/// returns the new incarnation's generation. Use [`crate::ppc::serve`].
+///
+/// # Safety
+///
+/// `entry` is code that runs correctly on a fresh server stack with `rdi`,
+/// `rsi`, `rdx` set as `ppc_register` documents and ends with
+/// [`ppc_return`]; the stacks are memory nothing else uses while this
+/// program serves.
+pub unsafe fn ppc_register(
+    gate_obj: protocols::object::ObjId,
+    gates: u64,
+    entry: usize,
+    stacks: usize,
+    count: u64,
+) -> Result<u64, SysError> {
+    let [lo, hi] = split(gate_obj);
+    // SAFETY: forwarded contract.
+    unsafe {
+        call(
+            Syscall::PpcRegister,
+            &[lo, hi, gates, entry as u64, stacks as u64, count],
+        )
+    }
+}
+
+/// `ppc_bind`: the generation of the live server behind `gate_obj`.
+pub fn ppc_bind(gate_obj: protocols::object::ObjId) -> Result<u64, SysError> {
+    // SAFETY: no pointers.
+    unsafe { call(Syscall::PpcBind, &split(gate_obj)) }
+}
+
+/// `ppc_call`: calls `gate` of incarnation `generation` behind `gate_obj`
+/// with the first `len` bytes of `buf`; the reply replaces them and its
+/// length is returned.
+pub fn ppc_call(
+    gate_obj: protocols::object::ObjId,
+    generation: u64,
+    gate: u16,
+    buf: &mut [u8; protocols::syscall::MAX_PPC_MESSAGE],
+    len: usize,
+) -> Result<usize, SysError> {
+    let [lo, hi] = split(gate_obj);
+    // SAFETY: `buf` is exclusively borrowed and `MAX_PPC_MESSAGE` bytes
+    // long, as the kernel requires; it reads `len` and writes the reply.
+    let n = unsafe {
+        call(
+            Syscall::PpcCall,
+            &[
+                lo,
+                hi,
+                generation,
+                u64::from(gate),
+                buf.as_mut_ptr() as u64,
+                len as u64,
+            ],
+        )
+    }?;
+    Ok(n as usize)
+}
+
+/// `ppc_return`: ends the current handler with `reply`. Returns only on
+/// error (outside a call, or a bad buffer).
+pub fn ppc_return(reply: &[u8]) -> SysError {
+    // SAFETY: the kernel only reads `reply`.
+    match unsafe {
+        call(
+            Syscall::PpcReturn,
+            &[reply.as_ptr() as u64, reply.len() as u64],
+        )
+    } {
+        Ok(_) => SysError::InvalidArgument,
+        Err(e) => e,
+    }
+}
+
+/// `pmem_map`: maps the persistent memory at `layout::PMEM_BASE`;
+/// returns its length.
+pub fn pmem_map() -> Result<u64, SysError> {
+    // SAFETY: the kernel maps new memory at a fixed address nothing else
+    // of this program uses.
+    unsafe { call(Syscall::PmemMap, &[]) }
+}
+
+/// `service_publish`: publishes gate object `obj` as `name`.
+pub fn service_publish(name: &str, obj: protocols::object::ObjId) -> Result<(), SysError> {
+    let [lo, hi] = split(obj);
+    // SAFETY: the kernel only reads `name`.
+    unsafe {
+        call(
+            Syscall::ServicePublish,
+            &[name.as_ptr() as u64, name.len() as u64, lo, hi],
+        )
+    }
+    .map(drop)
+}
+
+/// `service_lookup`: the gate object published as `name`.
+pub fn service_lookup(name: &str) -> Result<protocols::object::ObjId, SysError> {
+    let mut out = [0u8; 16];
+    // SAFETY: the kernel reads `name` and writes 16 bytes into `out`.
+    unsafe {
+        call(
+            Syscall::ServiceLookup,
+            &[
+                name.as_ptr() as u64,
+                name.len() as u64,
+                out.as_mut_ptr() as u64,
+            ],
+        )
+    }?;
+    Ok(protocols::object::ObjId::from_le_bytes(out))
+}
+
+/// `obj_pmem_attach`: enters the persistent object `record` describes.
+pub fn obj_pmem_attach(record: &[u8]) -> Result<(), SysError> {
+    // SAFETY: the kernel only reads `record`.
+    unsafe {
+        call(
+            Syscall::ObjPmemAttach,
+            &[record.as_ptr() as u64, record.len() as u64],
+        )
+    }
+    .map(drop)
+}
+
+/// `obj_pmem_detach`: removes persistent object `id` from the table.
+pub fn obj_pmem_detach(id: protocols::object::ObjId) -> Result<(), SysError> {
+    // SAFETY: no pointers.
+    unsafe { call(Syscall::ObjPmemDetach, &split(id)) }.map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

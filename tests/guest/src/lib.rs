@@ -9,5 +9,7 @@
 extern crate alloc;
 
 pub mod badinput;
+pub mod benches;
 pub mod objsetup;
+pub mod pstore;
 pub mod stats;

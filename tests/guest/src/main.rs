@@ -9,6 +9,9 @@
 //! - `badinput`: every call number with garbage arguments;
 //! - `objects`: objects, invariant pointers, views, security contexts and
 //!   capabilities (spawns `objwalk ROOT N SUM`, `fig3` and `revoke`);
+//! - `ppc`: protected procedure calls (spawns `ppcserver GATE`, an
+//!   `Echo` server);
+//! - `store`: persistent objects through the object store;
 //! - `exit N`: exits with `N`.
 //!
 //! Each test prints `utest: <name> ... ok` or `utest: <name> ... FAILED:
@@ -26,7 +29,9 @@ extern crate alloc;
 mod bad;
 mod fault;
 mod objects;
+mod ppc;
 mod report;
+mod store;
 mod syscalls;
 mod threads;
 
@@ -44,6 +49,9 @@ fn main(args: &str) -> u64 {
         (Some("threads"), None, _) => threads::run(),
         (Some("badinput"), None, _) => bad::run(),
         (Some("objects"), None, _) => objects::run(),
+        (Some("ppc"), None, _) => ppc::run(),
+        (Some("store"), None, _) => store::run(),
+        (Some("ppcserver"), Some(gate), None) => ppc::server(gate),
         (Some("fig3"), None, _) => objects::fig3(),
         (Some("revoke"), None, _) => objects::revoke(),
         (Some("objwalk"), Some(root), Some(n)) => match words.next() {
@@ -61,7 +69,7 @@ fn main(args: &str) -> u64 {
 
 fn usage(args: &str) -> u64 {
     println!(
-        "utest: unknown arguments {args:?}; use syscalls | threads | badinput | objects | fault KIND | exit N"
+        "utest: unknown arguments {args:?}; use syscalls | threads | badinput | objects | ppc | store | fault KIND | exit N"
     );
     USAGE
 }

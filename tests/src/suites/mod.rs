@@ -3,5 +3,7 @@
 pub mod boot;
 pub mod objects;
 pub mod powercut;
+pub mod ppc;
 pub mod shell;
+pub mod store;
 pub mod user;

@@ -5,7 +5,10 @@
 //! one CPU runs the kernel for now, so a static suffices and no `swapgs` is
 //! needed — SMP will key it by CPU through GS). It builds the same
 //! [`TrapFrame`] an interrupt would, calls the kernel's dispatcher with
-//! interrupts still off, and returns with `sysretq`.
+//! interrupts still off, and returns with `sysretq` — or with `iretq` when
+//! the frame it returns to was saved by an exception (its vector is not the
+//! system-call one: see `crate::ppc::pager`), so `rcx` and `r11` come back
+//! too.
 //!
 //! SFMASK clears IF, DF, TF and AC on entry: the kernel starts with
 //! interrupts off, string ops forward, no single-stepping and SMAP armed.
@@ -58,6 +61,11 @@ core::arch::global_asm!(
     "movq %rsp, %rdi",
     "call {dispatch}",
     "cli",
+    // A frame some exception saved (a protected procedure call the kernel
+    // made for a faulting thread returns to it) needs every register back,
+    // `rcx` and `r11` included: leave through `iretq`.
+    "cmpq ${vector}, 120(%rsp)",
+    "jne 2f",
     "popq %r15", "popq %r14", "popq %r13", "popq %r12", "popq %r11", "popq %r10",
     "popq %r9", "popq %r8", "popq %rbp", "popq %rdi", "popq %rsi", "popq %rdx",
     "popq %rcx", "popq %rbx", "popq %rax",
@@ -67,6 +75,12 @@ core::arch::global_asm!(
     "movq 16(%rsp), %r11",
     "movq 24(%rsp), %rsp",
     "sysretq",
+    "2:",
+    "popq %r15", "popq %r14", "popq %r13", "popq %r12", "popq %r11", "popq %r10",
+    "popq %r9", "popq %r8", "popq %rbp", "popq %rdi", "popq %rsi", "popq %rdx",
+    "popq %rcx", "popq %rbx", "popq %rax",
+    "addq $16, %rsp",
+    "iretq",
     ".popsection",
     percpu = sym PERCPU,
     user_ds = const super::gdt::USER_DS,

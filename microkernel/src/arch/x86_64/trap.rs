@@ -237,7 +237,7 @@ extern "C" fn dispatch(frame: &mut TrapFrame) {
     };
     // A double fault or machine check is never the program's doing.
     if frame.came_from_user() && vector != 8 && vector != 18 {
-        crate::fault::user_exception(exception);
+        crate::fault::user_exception(exception, frame);
         crate::sched::before_return(true, true);
     } else {
         panic!(

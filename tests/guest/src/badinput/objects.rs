@@ -162,4 +162,94 @@ pub fn cases(a: &Addrs, add: &mut impl FnMut(Syscall, &[u64], Expect, &'static s
         Exactly(NotFound),
         "no such view",
     );
+
+    // Protected procedure calls: junk gate objects, bad registrations,
+    // bad message buffers, a return outside any call.
+    let pr = Syscall::PpcRegister;
+    add(
+        pr,
+        &[lo, hi, 0b10, a.entry, 0, 1],
+        AnyOf(&[BadAddress, NotFound]),
+        "null stacks, no such gate object",
+    );
+    add(
+        pr,
+        &[lo, hi, 0b11, a.entry, 0x1000, 1],
+        Exactly(InvalidArgument),
+        "gate 0",
+    );
+    add(
+        pr,
+        &[lo, hi, 0b10, a.entry, 0x1000, 0],
+        Exactly(InvalidArgument),
+        "no stacks",
+    );
+    add(
+        pr,
+        &[lo, hi, 0b10, a.entry, 0x1000, 65],
+        Exactly(InvalidArgument),
+        "too many stacks",
+    );
+    add(
+        pr,
+        &[lo, hi, 0b10, KERNEL, 0x1_0000_0000, 1],
+        Exactly(BadAddress),
+        "kernel entry",
+    );
+    add(
+        pr,
+        &[lo, hi, 0b10, a.entry, KERNEL, 1],
+        Exactly(BadAddress),
+        "kernel stacks",
+    );
+    add(
+        pr,
+        &[lo, hi, 0b10, a.entry, 0x1_0000_0000, 1],
+        Exactly(NotFound),
+        "no such gate object",
+    );
+    add(
+        Syscall::PpcBind,
+        &[lo, hi],
+        Exactly(NotFound),
+        "no such gate object",
+    );
+    let pc = Syscall::PpcCall;
+    add(
+        pc,
+        &[lo, hi, 1, 1, a.writable, 4097],
+        Exactly(TooLarge),
+        "message too long",
+    );
+    add(
+        pc,
+        &[lo, hi, 1, 1, KERNEL, 8],
+        Exactly(BadAddress),
+        "kernel buffer",
+    );
+    add(
+        pc,
+        &[lo, hi, 1, 1, a.readonly, 8],
+        Exactly(BadAddress),
+        "read-only buffer",
+    );
+    add(
+        pc,
+        &[lo, hi, 1, 1, a.writable, 8],
+        AnyOf(&[BadAddress, NotFound]),
+        "no such gate object",
+    );
+    let pt = Syscall::PpcReturn;
+    add(
+        pt,
+        &[a.readonly, 8],
+        Exactly(InvalidArgument),
+        "outside a call",
+    );
+    add(
+        pt,
+        &[KERNEL, 8],
+        Exactly(InvalidArgument),
+        "outside a call, kernel buffer",
+    );
 }

@@ -12,7 +12,10 @@
 //! - automatic security-context switch: a read the active context forbids
 //!   and another attached context allows (fault, search, CR3 load, retry);
 //! - capability verification: `ctx_check` right after `kso_invalidate`
-//!   (signature verified) next to the cached verdict.
+//!   (signature verified) next to the cached verdict;
+//! - PPC round trips (empty, 256-byte message) to an `Echo` server,
+//!   persistent-object create and delete, and sequential write bandwidth
+//!   into a persistent vs a DRAM object (MiB/s; see `utest::benches`).
 
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
@@ -37,13 +40,39 @@ fn main(_args: &str) -> u64 {
     let (fault, mapped) = page_touches(2_048);
     report("user page fault (demand-zero, first touch)", fault);
     report("user page touch (already mapped)", mapped);
-    match objects::run() {
-        Ok(()) => 0,
-        Err(e) => {
-            println!("bench: objects: set-up failed: {e:?}");
-            1
-        }
+    let objects = objects::run();
+    if let Err(e) = &objects {
+        println!("bench: objects: set-up failed: {e:?}");
     }
+    let stores = ppc_and_store();
+    if let Err(e) = &stores {
+        println!("bench: ppc/store: set-up failed: {e:?}");
+    }
+    u64::from(objects.is_err() || stores.is_err())
+}
+
+/// The PPC and object-store figures (`utest::benches`).
+fn ppc_and_store() -> Result<(), protocols::syscall::SysError> {
+    use utest::benches;
+    let mut echo = benches::echo_server()?;
+    let (null, payload) = benches::ppc_round_trips(&mut echo, 5_000)?;
+    report("ppc round trip (empty message)", null);
+    report("ppc round trip (256-byte message)", payload);
+    let (create, delete) = benches::create_delete(200)?;
+    report("persistent object create (4 KiB)", create);
+    report("persistent object delete", delete);
+    report(
+        "persistent object page fault (pager PPC, NVDIMM frame mapped)",
+        benches::pager_faults(512)?,
+    );
+    let (pmem, dram) = benches::write_bandwidth(20)?;
+    report_unit(
+        "sequential write into a persistent object (flushed, fenced)",
+        pmem,
+        "MiB/s",
+    );
+    report_unit("sequential write into a DRAM object", dram, "MiB/s");
+    Ok(())
 }
 
 mod objects {
@@ -159,9 +188,13 @@ mod objects {
     }
 }
 
-fn report(name: &str, mut samples: Vec<u64>) {
+fn report(name: &str, samples: Vec<u64>) {
+    report_unit(name, samples, "cycles");
+}
+
+fn report_unit(name: &str, mut samples: Vec<u64>, unit: &str) {
     match Summary::of(&mut samples) {
-        Some(summary) => println!("{}", summary.line(name, "cycles")),
+        Some(summary) => println!("{}", summary.line(name, unit)),
         None => println!("bench: {name}: no samples"),
     }
 }

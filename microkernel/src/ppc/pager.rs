@@ -1,0 +1,87 @@
+//! The kernel's side of the pager protocol ([`protocols::objstore::pager`]):
+//! when a thread touches a page of a persistent object that has no frame
+//! yet, the kernel *asks* the store where the page lives — a protected
+//! procedure call the kernel makes on the faulting thread's behalf, to the
+//! gate object the store published as `pager` — and maps the NVDIMM frame
+//! the store names straight into the object's page directory. The faulting
+//! access then retries; no byte is copied.
+
+use alloc::sync::Arc;
+
+use protocols::ipc::{self, HEADER_LEN, MAX_MESSAGE, MsgHeader, wire};
+use protocols::layout::PAGE_SIZE;
+use protocols::object::ObjId;
+use protocols::objstore::{StoreError, pager};
+
+use super::{CallKind, gate};
+use crate::arch::TrapFrame;
+use crate::object::table::KObject;
+use crate::{acpi, kprintln, sched};
+
+/// The service name the store publishes its pager under.
+pub const SERVICE: &[u8] = b"pager";
+/// The `Lookup` gate.
+const LOOKUP: u16 = 1;
+
+/// Starts asking the pager for page `page` of `obj` on behalf of the
+/// thread whose faulting user frame is `frame` (which becomes the
+/// handler's). `false`: no pager to ask (the fault is the program's).
+pub fn ask(frame: &mut TrapFrame, obj: Arc<KObject>, page: u64) -> bool {
+    let Some(gate_obj) = super::service::find(SERVICE) else {
+        return false;
+    };
+    let Some(server) = gate::lookup(gate_obj) else {
+        return false;
+    };
+    // Only the program that owns the persistent memory may answer.
+    if server.program_id() != crate::syscall::pmem_owner() || !server.serves(u64::from(LOOKUP)) {
+        return false;
+    }
+    let Some(target) = server.live_program() else {
+        return false;
+    };
+    let Some(msg) = request(obj.id, page, server.generation) else {
+        return false;
+    };
+    let (buf, len) = msg;
+    super::call::enter(
+        frame,
+        server,
+        target,
+        u64::from(LOOKUP),
+        &buf[..len],
+        CallKind::Pager { obj, page },
+    )
+    .is_ok()
+}
+
+/// The `Lookup(id, slot page)` request envelope.
+fn request(id: ObjId, page: u64, generation: u64) -> Option<([u8; MAX_MESSAGE], usize)> {
+    let mut buf = [0u8; MAX_MESSAGE];
+    let slot_page = u32::try_from(page / PAGE_SIZE).ok()?;
+    let n = wire::encode(&(id, slot_page), &mut buf[HEADER_LEN..]).ok()?;
+    let mut h = MsgHeader::request(pager::ID, LOOKUP, generation);
+    h.body_len = n as u32;
+    buf[..HEADER_LEN].copy_from_slice(&h.encode());
+    Some((buf, HEADER_LEN + n))
+}
+
+/// The pager answered `reply` for page `page` of `obj`: map the frame (the
+/// faulting access retries), or end the program whose access it was.
+pub fn answer(obj: Arc<KObject>, page: u64, generation: u64, reply: &[u8]) {
+    let outcome = ipc::decode_reply::<u64, StoreError>(pager::ID, LOOKUP, generation, reply);
+    let mapped = match (outcome, acpi::pmem_range()) {
+        (Ok(off), Some((base, len))) if off < len && off.is_multiple_of(PAGE_SIZE) => {
+            obj.set_frame(page, base + off).is_ok()
+        }
+        _ => false,
+    };
+    if !mapped {
+        kprintln!(
+            "pager: no frame for object {} offset {page:#x}; the faulting program is ended",
+            obj.id
+        );
+        drop(obj);
+        sched::kill_current_program(protocols::syscall::EXIT_FAULT | 14);
+    }
+}

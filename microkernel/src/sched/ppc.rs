@@ -1,0 +1,73 @@
+//! Migrating threads: the scheduler's side of a protected procedure call.
+//!
+//! A thread in a call runs as the server's program (its address space, its
+//! default security context) with the caller's state saved in a
+//! [`crate::ppc::CallFrame`] on the thread's call stack. Entering swaps the
+//! thread's program and root for the server's; leaving swaps them back.
+//! Both load the new page-table root at once, under the scheduler lock.
+
+use alloc::sync::Arc;
+
+use protocols::syscall::{MAX_PPC_DEPTH, SysError};
+
+use super::{lock, st};
+use crate::arch::TrapFrame;
+use crate::ppc::CallFrame;
+use crate::program::Program;
+
+/// Makes the current thread run as `server` (on its default root), saving
+/// the caller's program and root in `frame`, which goes on the thread's
+/// call stack. `Busy` when the calls nest deeper than [`MAX_PPC_DEPTH`].
+pub fn enter(mut frame: CallFrame, server: Arc<Program>) -> Result<(), SysError> {
+    let mut g = lock();
+    let t = st(&mut g).current_thread();
+    if t.calls.len() >= MAX_PPC_DEPTH {
+        return Err(SysError::Busy);
+    }
+    server.space.activate_root(0);
+    frame.caller_program = t.program.replace(server);
+    frame.caller_root = core::mem::replace(&mut t.root, 0);
+    t.calls.push(frame);
+    Ok(())
+}
+
+/// Ends the current thread's innermost call: the caller's program and root
+/// are back (and loaded). `None`: the thread is in no call.
+pub fn leave() -> Option<CallFrame> {
+    let mut g = lock();
+    let t = st(&mut g).current_thread();
+    let mut f = t.calls.pop()?;
+    t.program = f.caller_program.take();
+    t.root = f.caller_root;
+    if let Some(p) = &t.program {
+        p.space.activate_root(t.root);
+    }
+    Some(f)
+}
+
+/// How deep the current thread is in calls (0: in its own program).
+pub fn depth() -> usize {
+    let mut g = lock();
+    st(&mut g).current_thread().calls.len()
+}
+
+/// Marks program `pid` killed with `code`: its threads end when they next
+/// leave the kernel (threads in a call into it return `ServerFaulted`).
+pub fn kill(pid: u64, code: u64) {
+    let mut g = lock();
+    st(&mut g).kill_program(pid, code);
+}
+
+/// Whether program `pid` still runs (has not ended and is not being killed).
+pub fn is_running(pid: u64) -> bool {
+    let mut g = lock();
+    st(&mut g).programs.is_running(pid)
+}
+
+/// The user-mode frame of the current thread: the one its last entry into
+/// the kernel from user mode saved at the top of its kernel stack.
+pub fn user_frame() -> *mut TrapFrame {
+    let mut g = lock();
+    let top = st(&mut g).current_thread().kstack.top();
+    (top - core::mem::size_of::<TrapFrame>() as u64) as *mut TrapFrame
+}

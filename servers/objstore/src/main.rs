@@ -1,0 +1,186 @@
+//! `objstore`: the object store server. Started by `init` before the shell.
+//!
+//! It takes the persistent memory (`pmem_map`), opens the store on it
+//! (formatting a blank region; recovery replays a committed transaction a
+//! power cut interrupted), tells the kernel about every persistent object
+//! so programs can map them (see [`attach`]), creates a public gate object,
+//! and serves through protected procedure calls both
+//! [`protocols::objstore`] (published as `objstore`) and the kernel's
+//! [`protocols::objstore::pager`] (published as `pager`: the kernel asks it
+//! where a page lives on the first touch of each page, and maps that NVDIMM
+//! frame straight into the object).
+
+// On the target the program is freestanding; on the host it only has to
+// type-check (`cargo clippy --workspace`). It is never run there.
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
+
+extern crate alloc;
+
+mod attach;
+
+use protocols::ipc::{self, Interface};
+use protocols::layout::PMEM_BASE;
+use protocols::object::{ObjFlags, ObjId, Perms};
+use protocols::objstore::{self, CreateSpec, pager};
+use runtime::{println, sys};
+use store::{FormatOptions, IdSource, MappedPmem, OpenError, Store, StoreServer};
+
+runtime::entry!(main);
+
+/// The name clients look the store up by.
+pub const SERVICE: &str = "objstore";
+/// The name the kernel looks the pager up by.
+pub const PAGER_SERVICE: &str = "pager";
+/// Calls in flight at once.
+const STACKS: u64 = 16;
+
+fn main(_args: &str) -> u64 {
+    let len = match sys::pmem_map() {
+        Ok(len) => len,
+        Err(e) => {
+            println!("objstore: no persistent memory ({e}); not serving");
+            return 0;
+        }
+    };
+    // SAFETY: the kernel mapped `len` bytes at PMEM_BASE read/write for
+    // this program's lifetime; nothing else in it touches them.
+    let pmem = || unsafe { MappedPmem::new(PMEM_BASE as *mut u8, len as usize) };
+    let store = match Store::open(pmem()) {
+        Ok(s) => s,
+        Err(OpenError::NotFormatted(_)) => {
+            match Store::format(pmem(), FormatOptions { dir_entries: None }) {
+                Ok(s) => {
+                    println!("objstore: formatted {len} bytes of persistent memory");
+                    s
+                }
+                Err(e) => {
+                    println!("objstore: cannot format: {e:?}");
+                    return 1;
+                }
+            }
+        }
+        Err(e) => {
+            println!("objstore: cannot open the store: {e:?}");
+            return 1;
+        }
+    };
+    let mut server = attach::Attaching(StoreServer { store, ids: CpuIds });
+    let attached = server.attach_all();
+    let gate = match gate_object() {
+        Ok(g) => g,
+        Err(e) => {
+            println!("objstore: cannot create the gate object: {e}");
+            return 1;
+        }
+    };
+    // One dispatcher for both interfaces, routed by the envelope's
+    // interface ID: `ObjStore` for programs, `Pager` for the kernel.
+    let mut both = Serialized(server);
+    let handler: alloc::boxed::Box<runtime::ppc::Handler> =
+        alloc::boxed::Box::new(move |generation, request, reply| {
+            let interface = request
+                .get(8..16)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_le_bytes);
+            if interface == Some(pager::ID) {
+                ipc::serve(&mut pager::Service(both.get()), generation, request, reply)
+            } else {
+                ipc::serve(
+                    &mut objstore::Service(&mut both.0),
+                    generation,
+                    request,
+                    reply,
+                )
+            }
+        });
+    if let Err(e) = runtime::ppc::register_handler(gate, objstore::ObjStore::GATES, handler, STACKS)
+        .and_then(|_| sys::service_publish(SERVICE, gate))
+        .and_then(|_| sys::service_publish(PAGER_SERVICE, gate))
+    {
+        println!("objstore: cannot serve: {e}");
+        return 1;
+    }
+    println!("objstore: serving {attached} objects");
+    loop {
+        // Calls arrive on their callers' threads.
+        let _ = sys::thread_sleep(protocols::syscall::MAX_SLEEP_NANOS);
+    }
+}
+
+/// Creates the gate object — public (every context may call its gates),
+/// signed by a fresh key — and activates a context holding a capability to
+/// write it, which registering as its server needs: no other program can
+/// take the store's place behind it.
+fn gate_object() -> Result<ObjId, protocols::syscall::SysError> {
+    use objects::setup::{add_cap, grant, new_ctx, new_keys};
+    use protocols::kso::CtxFlags;
+    let keys = new_keys()?;
+    let gate = sys::obj_create(
+        4096,
+        ObjFlags::EMPTY,
+        Perms::READ | Perms::EXEC,
+        keys.public,
+    )?;
+    let (ctx, base) = new_ctx(CtxFlags::EMPTY, Perms::ALL)?;
+    // SAFETY: `base` is the fresh context's writable mapping.
+    unsafe {
+        add_cap(
+            base,
+            0,
+            &keys,
+            &grant(gate, ctx, Perms::READ | Perms::WRITE),
+        )
+    }?;
+    sys::ctx_attach(ctx)?;
+    sys::ctx_activate(ctx)?;
+    Ok(gate)
+}
+
+/// The server, handed to the runtime's server loop.
+struct Serialized<S>(S);
+
+// SAFETY: the only non-`Send` part is `MappedPmem`'s pointer to the
+// persistent memory, which stays mapped for the program's life; the runtime
+// runs every call's dispatch under one lock, so at most one thread uses it
+// at a time, whichever thread that is.
+unsafe impl<S> Send for Serialized<S> {}
+
+impl<S> Serialized<S> {
+    /// The server (a method, so closures capture the whole wrapper).
+    fn get(&mut self) -> &mut S {
+        &mut self.0
+    }
+}
+
+/// New IDs: a nonce from the CPU's random numbers, hashed with the
+/// creation fields like the kernel does.
+struct CpuIds;
+
+impl IdSource for CpuIds {
+    fn assign(&mut self, spec: &CreateSpec) -> (ObjId, u128) {
+        let nonce = (u128::from(random()) << 64) | u128::from(random());
+        (
+            caps::derive_id(nonce, spec.key, spec.flags, spec.default_perms),
+            nonce,
+        )
+    }
+}
+
+/// 64 random bits: `rdrand` where it works, else the time-stamp counter
+/// mixed (IDs must be unique, not secret).
+fn random() -> u64 {
+    for _ in 0..10 {
+        let (v, ok): (u64, u8);
+        // SAFETY: `rdrand` only writes its output register and CF; a CPU
+        // without it would fault, and QEMU's `-cpu max` has it.
+        unsafe {
+            core::arch::asm!("rdrand {v}", "setc {ok}", v = out(reg) v, ok = out(reg_byte) ok, options(nomem, nostack))
+        };
+        if ok != 0 {
+            return v;
+        }
+    }
+    let t = sys::clock_read(protocols::syscall::Clock::Cycles).unwrap_or(0);
+    t.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29) ^ t
+}
