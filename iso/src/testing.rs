@@ -56,6 +56,16 @@ pub fn run(only: Option<&str>, with_host: bool) -> Result<ExitCode> {
         .collect();
     std::fs::create_dir_all("target/test-runs")
         .map_err(|e| XtaskError::Io("target/test-runs".into(), e))?;
+    // Two suites in one checkout would share images, pmem files and logs;
+    // the second one waits for nothing and says why it stops.
+    let lock_path = "target/test-runs/.lock";
+    let lock = std::fs::File::create(lock_path).map_err(|e| XtaskError::Io(lock_path.into(), e))?;
+    if lock.try_lock().is_err() {
+        return Err(XtaskError::Usage(
+            "another `cargo xtask test` is running in this checkout (target/test-runs is locked)"
+                .into(),
+        ));
+    }
 
     let campaigns: Vec<Campaign> = perennial_tests::campaigns()
         .into_iter()
