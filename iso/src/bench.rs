@@ -72,6 +72,24 @@ pub struct Sets {
     pub guest: bool,
 }
 
+/// Guest figures reported as a multiple of the null system call.
+const PPC_RATIOS: [(&str, &str); 2] = [
+    (
+        "PPC round trip, empty message",
+        "ppc round trip (empty message)",
+    ),
+    (
+        "PPC round trip, 256-byte message",
+        "ppc round trip (256-byte message)",
+    ),
+];
+
+/// `name`'s median over the null system call's, when both were measured.
+fn ratio_to_null_syscall(figures: &[Figure], name: &str) -> Option<f64> {
+    let median = |n: &str| figures.iter().find(|f| f.name == n).map(|f| f.median);
+    Some(median(name)? / median("null syscall")?)
+}
+
 /// Runs the chosen benchmark sets and prints their tables.
 pub fn run(sets: Sets, icount: bool) -> Result<ExitCode> {
     if sets.host {
@@ -90,6 +108,11 @@ pub fn run(sets: Sets, icount: bool) -> Result<ExitCode> {
             "TSC cycles under TCG (noisy)"
         };
         print_table(&format!("guest: {clock}"), &figures, false);
+        for (what, name) in PPC_RATIOS {
+            if let Some(ratio) = ratio_to_null_syscall(&figures, name) {
+                println!("{what}: {ratio:.1}x the null system call");
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -239,6 +262,34 @@ mod tests {
         assert_eq!(raw_baseline(&figures, &figures[1]).unwrap().median, 100.0);
         assert_eq!(raw_baseline(&figures, &figures[3]).unwrap().median, 4.0);
         assert!(raw_baseline(&figures, &fig("null syscall", 1.0)).is_none());
+    }
+
+    #[test]
+    fn ppc_is_reported_against_the_null_syscall() {
+        let fig = |name: &str, median: f64| Figure {
+            name: name.into(),
+            median,
+            unit: "cycles".into(),
+            p10: 0.0,
+            p90: 0.0,
+            runs: 1,
+        };
+        let figures = vec![
+            fig("null syscall", 455.0),
+            fig("ppc round trip (empty message)", 910.0),
+        ];
+        assert_eq!(
+            ratio_to_null_syscall(&figures, "ppc round trip (empty message)"),
+            Some(2.0)
+        );
+        assert_eq!(
+            ratio_to_null_syscall(&figures, "ppc round trip (256-byte message)"),
+            None
+        );
+        assert_eq!(
+            ratio_to_null_syscall(&figures[1..], "ppc round trip (empty message)"),
+            None
+        );
     }
 
     #[test]
