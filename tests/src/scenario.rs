@@ -144,3 +144,14 @@ pub fn expect_exit(outcome: &Outcome, want: GuestExit) -> Result<(), String> {
         crate::console::tail(&outcome.console, 12)
     ))
 }
+
+/// A clean power-off with this console: the outcome the checks' unit tests
+/// start from.
+#[cfg(test)]
+pub(crate) fn clean_outcome(console: &str) -> Outcome {
+    Outcome {
+        console: console.into(),
+        exit: Exit::Guest(GuestExit::Success),
+        banner_after: None,
+    }
+}

@@ -45,15 +45,8 @@ fn ppc(out: &Outcome, _: &Boot) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{Exit, GuestExit};
 
-    fn out(console: &str) -> Outcome {
-        Outcome {
-            console: console.into(),
-            exit: Exit::Guest(GuestExit::Success),
-            banner_after: None,
-        }
-    }
+    use crate::scenario::clean_outcome as out;
 
     const GOOD: &str = "utest: ppc: null call ... ok\n\
         fault: server utest (id 5) thread 9: page fault (write, not present) at 0x0 (rip 0x40a000) during a call; server ended, caller gets ServerFaulted\n\

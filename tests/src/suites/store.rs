@@ -69,15 +69,8 @@ fn session(out: &Outcome, _: &Boot) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Exit;
 
-    fn out(console: &str) -> Outcome {
-        Outcome {
-            console: console.into(),
-            exit: Exit::Guest(GuestExit::Success),
-            banner_after: None,
-        }
-    }
+    use crate::scenario::clean_outcome as out;
 
     const ID: &str = "7df88270baf576e29bb63cc74200a4c4";
 

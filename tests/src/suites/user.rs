@@ -132,15 +132,8 @@ fn faults_end_only_the_program(out: &Outcome, _: &Boot) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Exit;
 
-    fn out(console: &str) -> Outcome {
-        Outcome {
-            console: console.into(),
-            exit: Exit::Guest(GuestExit::Success),
-            banner_after: None,
-        }
-    }
+    use crate::scenario::clean_outcome as out;
 
     #[test]
     fn a_group_summary_must_show_enough_passes_and_no_failure() {
