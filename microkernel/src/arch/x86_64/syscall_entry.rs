@@ -63,9 +63,9 @@ core::arch::global_asm!(
     "cli",
     // A frame some exception saved (a protected procedure call the kernel
     // made for a faulting thread returns to it) needs every register back,
-    // `rcx` and `r11` included: leave through `iretq`.
+    // `rcx` and `r11` included: leave through the trap path's exit.
     "cmpq ${vector}, 120(%rsp)",
-    "jne 2f",
+    "jne perennial_trap_return",
     "popq %r15", "popq %r14", "popq %r13", "popq %r12", "popq %r11", "popq %r10",
     "popq %r9", "popq %r8", "popq %rbp", "popq %rdi", "popq %rsi", "popq %rdx",
     "popq %rcx", "popq %rbx", "popq %rax",
@@ -75,12 +75,6 @@ core::arch::global_asm!(
     "movq 16(%rsp), %r11",
     "movq 24(%rsp), %rsp",
     "sysretq",
-    "2:",
-    "popq %r15", "popq %r14", "popq %r13", "popq %r12", "popq %r11", "popq %r10",
-    "popq %r9", "popq %r8", "popq %rbp", "popq %rdi", "popq %rsi", "popq %rdx",
-    "popq %rcx", "popq %rbx", "popq %rax",
-    "addq $16, %rsp",
-    "iretq",
     ".popsection",
     percpu = sym PERCPU,
     user_ds = const super::gdt::USER_DS,
