@@ -47,6 +47,18 @@ pub fn run(only: Option<&str>, with_host: bool) -> Result<ExitCode> {
         tally.failed += host.failed;
     }
 
+    std::fs::create_dir_all("target/test-runs")
+        .map_err(|e| XtaskError::Io("target/test-runs".into(), e))?;
+    // Two suites in one checkout would share images, pmem files and logs
+    // and kernel builds: the second one says so and waits for the first.
+    let lock_path = "target/test-runs/.lock";
+    let lock = std::fs::File::create(lock_path).map_err(|e| XtaskError::Io(lock_path.into(), e))?;
+    if lock.try_lock().is_err() {
+        println!("xtask: another `cargo xtask test` is running in this checkout; waiting for it");
+        lock.lock()
+            .map_err(|e| XtaskError::Io(lock_path.into(), e))?;
+    }
+
     host::ensure_all()?;
     let built = artifacts::build_all(true)?;
     let limine = image::find_limine();
@@ -54,19 +66,6 @@ pub fn run(only: Option<&str>, with_host: bool) -> Result<ExitCode> {
         .into_iter()
         .filter(|s| only.is_none_or(|o| s.name.contains(o)))
         .collect();
-    std::fs::create_dir_all("target/test-runs")
-        .map_err(|e| XtaskError::Io("target/test-runs".into(), e))?;
-    // Two suites in one checkout would share images, pmem files and logs;
-    // the second one waits for nothing and says why it stops.
-    let lock_path = "target/test-runs/.lock";
-    let lock = std::fs::File::create(lock_path).map_err(|e| XtaskError::Io(lock_path.into(), e))?;
-    if lock.try_lock().is_err() {
-        return Err(XtaskError::Usage(
-            "another `cargo xtask test` is running in this checkout (target/test-runs is locked)"
-                .into(),
-        ));
-    }
-
     let campaigns: Vec<Campaign> = perennial_tests::campaigns()
         .into_iter()
         .filter(|c| only.is_none_or(|o| c.name.contains(o)))
