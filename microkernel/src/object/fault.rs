@@ -56,6 +56,15 @@ pub fn user_fault(
         Fault::Retry => SlotFault::Retry,
         Fault::NotObject => SlotFault::NotObject,
         Fault::Page { obj, page } => SlotFault::Page(obj, page),
+        Fault::Gone { id } => {
+            kprintln!(
+                "page fault: program {} (id {}) thread {}: object {id} was deleted while mapped; its pages are gone",
+                program.name_text(),
+                program.id,
+                tid,
+            );
+            SlotFault::NotObject
+        }
         Fault::Denied { id, offset, ctx } => {
             kprintln!(
                 "security fault: program {} (id {}) thread {}: {} of object {id} offset {offset:#x} denied in context {ctx}; program ended",

@@ -95,6 +95,11 @@ pub enum Fault {
         /// The page's offset in the slot.
         page: u64,
     },
+    /// The object was deleted while mapped: its pages are gone.
+    Gone {
+        /// The object.
+        id: ObjId,
+    },
     /// No attached context allows it: a security fault.
     Denied {
         /// The object.
@@ -402,10 +407,24 @@ impl ObjSpace {
         access: Perms,
     ) -> Fault {
         let mut inner = self.inner.lock();
-        let (obj, prot) = match inner.slots.get(slot as usize) {
+        let (mut obj, prot) = match inner.slots.get(slot as usize) {
             Some(Some(s)) => (s.obj.clone(), s.prot),
             _ => return Fault::NotObject,
         };
+        if obj.is_revoked() {
+            // The store deleted or replaced the object since it was
+            // mapped: follow its ID to the incarnation in the table now
+            // (a resize), or fault (a delete).
+            match table::get(obj.id).filter(|o| !o.is_revoked()) {
+                Some(now) => {
+                    if let Some(Some(s)) = inner.slots.get_mut(slot as usize) {
+                        s.obj = now.clone();
+                    }
+                    obj = now;
+                }
+                None => return Fault::Gone { id: obj.id },
+            }
+        }
         let page = offset & !0xfff;
         if !obj.offset_valid(page) {
             return Fault::NotObject;

@@ -10,6 +10,7 @@
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use kcore::paging::{ADDR_MASK, ENTRIES, PAGE_SIZE, TableAccess, flags};
 use protocols::object::{
@@ -43,6 +44,10 @@ pub struct KObject {
     /// Backed by persistent memory the store described: never backed by
     /// fresh DRAM frames on touch.
     persistent: bool,
+    /// Revoked: the store deleted or replaced this persistent object, its
+    /// page-table entries are gone and it is never backed again (set under
+    /// `pages`).
+    revoked: AtomicBool,
 }
 
 fn tables() -> HhdmTables {
@@ -71,6 +76,9 @@ impl KObject {
             return Err(SysError::BadAddress);
         }
         let mut pages = self.pages.lock();
+        if self.is_revoked() {
+            return Err(SysError::NotFound);
+        }
         let mut t = tables();
         let pd_index = ((offset >> 21) & 0x1ff) as usize;
         let pt_index = ((offset >> 12) & 0x1ff) as usize;
@@ -111,12 +119,16 @@ impl KObject {
 
     /// Maps the page at `offset` of a persistent object to persistent
     /// memory frame `phys` (the pager's answer); a page already mapped
-    /// keeps its frame.
+    /// keeps its frame. A revoked object is never mapped again
+    /// (`NotFound`).
     pub fn set_frame(&self, offset: u64, phys: u64) -> Result<(), SysError> {
         if !self.persistent || !self.offset_valid(offset) || !crate::acpi::in_pmem(phys) {
             return Err(SysError::InvalidArgument);
         }
         let mut pages = self.pages.lock();
+        if self.is_revoked() {
+            return Err(SysError::NotFound);
+        }
         let mut t = tables();
         let pd_index = ((offset >> 21) & 0x1ff) as usize;
         let pt_index = ((offset >> 12) & 0x1ff) as usize;
@@ -141,6 +153,38 @@ impl KObject {
             *pages += 1;
         }
         Ok(())
+    }
+
+    /// Whether the store deleted or replaced this object (see
+    /// [`KObject::revoke`]).
+    pub fn is_revoked(&self) -> bool {
+        self.revoked.load(Ordering::Acquire)
+    }
+
+    /// Takes every page of a persistent object away from every address
+    /// space at once: the store deleted it (its NVDIMM frames may go to
+    /// another object next) or replaced it (a resize). Every root that maps
+    /// the object points at this one page directory, so clearing its page
+    /// tables and flushing the TLB leaves no translation to the old frames
+    /// anywhere; a later access faults, and the fault handler moves the
+    /// mapping to the object now in the table under the same ID, if any.
+    /// The page tables themselves stay until the object is dropped.
+    fn revoke(&self) {
+        let mut pages = self.pages.lock();
+        self.revoked.store(true, Ordering::Release);
+        let mut t = tables();
+        for i in 0..ENTRIES {
+            let pde = t.read_entry(self.pd, i);
+            if pde & flags::PRESENT != 0 {
+                t.zero_table(pde & ADDR_MASK);
+            }
+        }
+        *pages = 0;
+        drop(pages);
+        // Only this CPU runs user code (the APs are parked), so flushing
+        // its TLB for every PCID reaches every cached translation; with
+        // APs running this becomes a shootdown IPI.
+        crate::arch::paging::flush_everything();
     }
 
     /// Copies the object's bytes at `offset` into `out` (unbacked pages
@@ -253,6 +297,7 @@ pub fn create(
         pd,
         pages: IrqMutex::new(0),
         persistent: false,
+        revoked: AtomicBool::new(false),
     });
     let header = ObjHeader::new(nonce, key_id, default_perms, flags);
     obj.write(HEADER_OFFSET, &header.encode())?;
@@ -285,6 +330,7 @@ pub fn attach_persistent(
         pd,
         pages: IrqMutex::new(0),
         persistent: true,
+        revoked: AtomicBool::new(false),
     });
     let mut t = tables();
     for &(slot, phys, pages) in runs {
@@ -323,7 +369,11 @@ pub fn attach_persistent(
     }
     let old = table.insert(a.id, obj.clone());
     drop(table);
-    drop(old);
+    // The replaced incarnation (a resize) may have had pages the store no
+    // longer gives this object: nobody keeps them mapped.
+    if let Some(old) = old {
+        old.revoke();
+    }
     Ok(obj)
 }
 
@@ -337,7 +387,10 @@ pub fn detach_persistent(id: ObjId) -> Result<(), SysError> {
     }
     let removed = table.remove(&id);
     drop(table);
-    drop(removed);
+    // The store may hand its frames to the next object it creates.
+    if let Some(old) = removed {
+        old.revoke();
+    }
     Ok(())
 }
 

@@ -69,6 +69,11 @@ fn request(id: ObjId, page: u64, generation: u64) -> Option<([u8; MAX_MESSAGE], 
 /// The pager answered `reply` for page `page` of `obj`: map the frame (the
 /// faulting access retries), or end the program whose access it was.
 pub fn answer(obj: Arc<KObject>, page: u64, generation: u64, reply: &[u8]) {
+    if obj.is_revoked() {
+        // Deleted or resized while the store answered: the access retries
+        // and faults again against whatever the table holds now.
+        return;
+    }
     let outcome = ipc::decode_reply::<u64, StoreError>(pager::ID, LOOKUP, generation, reply);
     let mapped = match (outcome, acpi::pmem_range()) {
         (Ok(off), Some((base, len))) if off < len && off.is_multiple_of(PAGE_SIZE) => {

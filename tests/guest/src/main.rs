@@ -11,7 +11,8 @@
 //!   capabilities (spawns `objwalk ROOT N SUM`, `fig3` and `revoke`);
 //! - `ppc`: protected procedure calls (spawns `ppcserver GATE`, an
 //!   `Echo` server);
-//! - `store`: persistent objects through the object store;
+//! - `store`: persistent objects through the object store (spawns
+//!   `stale delete` and `stale shrink`, which must end with a page fault);
 //! - `exit N`: exits with `N`.
 //!
 //! Each test prints `utest: <name> ... ok` or `utest: <name> ... FAILED:
@@ -31,6 +32,7 @@ mod fault;
 mod objects;
 mod ppc;
 mod report;
+mod stale;
 mod store;
 mod syscalls;
 mod threads;
@@ -51,6 +53,7 @@ fn main(args: &str) -> u64 {
         (Some("objects"), None, _) => objects::run(),
         (Some("ppc"), None, _) => ppc::run(),
         (Some("store"), None, _) => store::run(),
+        (Some("stale"), Some(mode), None) => stale::run(mode),
         (Some("ppcserver"), Some(gate), None) => ppc::server(gate),
         (Some("fig3"), None, _) => objects::fig3(),
         (Some("revoke"), None, _) => objects::revoke(),

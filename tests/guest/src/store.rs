@@ -2,7 +2,8 @@
 //! write and read back over PPC; the same bytes through a direct mapping
 //! (the kernel maps the NVDIMM frames themselves, so stores made through
 //! the mapping are what the server reads); delete frees space that the
-//! next create reuses; the checker stays clean.
+//! next create reuses; a deleted or shrunk object's pages leave every
+//! mapping; the checker stays clean.
 
 use alloc::format;
 use alloc::string::String;
@@ -17,6 +18,7 @@ use utest::pstore::{self, StoreClient};
 
 use crate::ensure;
 use crate::report::{Outcome, Report};
+use crate::stale;
 
 /// An object larger than half the default 256 MiB NVDIMM: two cannot
 /// coexist, so the second fits only in the space the first one freed.
@@ -46,6 +48,14 @@ pub fn run() -> u64 {
     r.test(
         "store: delete frees space and the next create reuses it",
         || reuse(&mut c),
+    );
+    r.test(
+        "store: a deleted object's mapping faults, never reaching its reused frames",
+        || stale::check(&mut c, "delete", stale::DELETE_SIZE),
+    );
+    r.test(
+        "store: a shrunk object keeps its pages mapped and loses the cut ones",
+        || stale::check(&mut c, "shrink", stale::SHRINK_TO),
     );
     r.test("store: the checker finds the store clean", || clean(&mut c));
     r.finish()

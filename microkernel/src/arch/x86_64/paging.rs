@@ -1,6 +1,7 @@
-//! Paging registers: loading CR3 (with a PCID), flushing one page.
+//! Paging registers: loading CR3 (with a PCID), flushing one page, or
+//! flushing everything.
 
-use x86_64::registers::control::Cr3;
+use x86_64::registers::control::{Cr3, Cr4, Cr4Flags};
 
 /// CR3 bit 63: keep the TLB entries tagged with the new PCID.
 const NO_FLUSH: u64 = 1 << 63;
@@ -44,5 +45,20 @@ pub unsafe fn flush_tagged(root: u64, pcid: u16) {
     unsafe {
         load_root(root, pcid, true);
         load_root(live, live_pcid, false);
+    }
+}
+
+/// Drops every TLB entry of this CPU: global ones and those of every PCID.
+/// Toggling CR4.PGE does exactly that (Intel SDM vol. 3, 4.10.4.1), with or
+/// without PCIDs; the second write restores the bit as it was.
+pub fn flush_everything() {
+    let cr4 = Cr4::read_raw();
+    let toggled = cr4 ^ Cr4Flags::PAGE_GLOBAL.bits();
+    // SAFETY: only the PGE bit changes, and it is restored at once; the
+    // page tables are untouched, so every mapping stays as it was, minus
+    // its cached copy.
+    unsafe {
+        Cr4::write_raw(toggled);
+        Cr4::write_raw(cr4);
     }
 }
