@@ -64,6 +64,7 @@
 mod envelope;
 mod interface;
 mod loopback;
+mod message;
 pub mod wire;
 
 #[cfg(test)]
@@ -73,6 +74,7 @@ pub use envelope::{
     EnvelopeError, HEADER_LEN, MAX_BODY, MAX_MESSAGE, MSG_MAGIC, MsgHeader, Rejection,
 };
 pub use loopback::Loopback;
+pub use message::MessageBuf;
 pub use wire::WireError;
 
 pub use heapless;
@@ -156,6 +158,22 @@ pub trait Transport {
         request: &[u8],
         reply: &mut [u8; MAX_MESSAGE],
     ) -> Result<usize, TransportError>;
+
+    /// Like [`Transport::call`] with the request as `buf`'s message, which
+    /// the reply envelope replaces on success (what the generated clients
+    /// use: one buffer per call, never cleared). Returns the reply's
+    /// length; `buf` holds the reply when that is at most
+    /// [`MAX_MESSAGE`]. The provided method copies through
+    /// [`Transport::call`]; a transport that delivers in place (the
+    /// kernel's) overrides it.
+    fn call_in_place(&mut self, gate: u16, buf: &mut MessageBuf) -> Result<usize, TransportError> {
+        let mut reply = [0u8; MAX_MESSAGE];
+        let n = self.call(gate, buf.message(), &mut reply)?;
+        if let Some(r) = reply.get(..n) {
+            buf.set(r);
+        }
+        Ok(n)
+    }
 }
 
 /// Why a call through a generated client failed.
@@ -268,15 +286,12 @@ where
     E: DeserializeOwned,
 {
     let generation = transport.generation();
-    let mut request = [0u8; MAX_MESSAGE];
-    let len = wire::encode(args, &mut request[HEADER_LEN..]).map_err(CallError::Request)?;
-    let mut header = MsgHeader::request(interface, gate, generation);
-    header.body_len = len as u32;
-    request[..HEADER_LEN].copy_from_slice(&header.encode());
-
-    let mut reply = [0u8; MAX_MESSAGE];
+    // One buffer: the request is encoded into it and the reply replaces it.
+    let mut buf = MessageBuf::new();
+    buf.encode_request(interface, gate, generation, args)
+        .map_err(CallError::Request)?;
     let n = transport
-        .call(gate, &request[..HEADER_LEN + len], &mut reply)
+        .call_in_place(gate, &mut buf)
         .map_err(|e| match e {
             // The kernel's refusal of a stale binding is the same fact as
             // the server's: the call did not run.
@@ -286,11 +301,12 @@ where
             }
             e => CallError::Transport(e),
         })?;
-    let reply = reply
-        .get(..n)
-        .ok_or(CallError::BadReply(ReplyError::Envelope(
+    if n > MAX_MESSAGE {
+        return Err(CallError::BadReply(ReplyError::Envelope(
             EnvelopeError::TooLong(n),
-        )))?;
+        )));
+    }
+    let reply = buf.message();
     decode_reply(interface, gate, generation, reply)
 }
 

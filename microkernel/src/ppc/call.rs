@@ -1,11 +1,13 @@
 //! `ppc_call`, `ppc_return`, and exits inside a call: each decodes every
 //! argument before it changes anything, then rewrites the user frame.
 
+use protocols::layout::PAGE_SIZE;
 use protocols::object::{ObjId, Perms};
 use protocols::syscall::{MAX_PPC_MESSAGE, SysError, Syscall, encode};
 
 use alloc::sync::Arc;
 
+use super::copy::Frames;
 use super::gate;
 use super::{CallFrame, CallKind};
 use crate::arch::TrapFrame;
@@ -39,14 +41,15 @@ pub fn syscall(frame: &mut TrapFrame) {
 }
 
 fn call(frame: &mut TrapFrame, a: [u64; 6]) -> Result<(), SysError> {
-    let program = sched::current_program().ok_or(SysError::PermissionDenied)?;
+    let (program, tid) = sched::ppc::caller().ok_or(SysError::PermissionDenied)?;
     let obj_id = ObjId::from_u128((u128::from(a[1]) << 64) | u128::from(a[0]));
     let (generation, gate, buf, len) = (a[2], a[3], a[4], a[5]);
     if len > MAX_PPC_MESSAGE as u64 {
         return Err(SysError::TooLarge);
     }
-    let input = UserIn::new(&program, buf, len)?;
-    UserOut::new(&program, buf, MAX_PPC_MESSAGE as u64)?;
+    // The reply comes back into the same buffer: checked writable whole
+    // now (which covers reading the request), and kept for the return.
+    let reply = UserOut::new(&program, buf, MAX_PPC_MESSAGE as u64)?;
     let obj = table::get(obj_id).ok_or(SysError::NotFound)?;
     let server = gate::lookup(obj_id).ok_or(SysError::NotFound)?;
     if server.generation != generation {
@@ -55,31 +58,57 @@ fn call(frame: &mut TrapFrame, a: [u64; 6]) -> Result<(), SysError> {
     if !server.serves(gate) {
         return Err(SysError::InvalidArgument);
     }
-    if !program
-        .objects
-        .gate_allowed(sched::current_tid(), &obj, gate)
-    {
+    if !program.objects.gate_allowed(tid, &obj, gate) {
         return Err(SysError::PermissionDenied);
     }
-    let target = server.live_program().ok_or(SysError::NotFound)?;
-    // The per-thread kernel copy: the server never sees the caller's buffer.
-    let mut kbuf = [0u8; MAX_PPC_MESSAGE];
-    let len = input.read(0, &mut kbuf[..len as usize]);
-    drop(input);
-    enter(
+    drop((obj, program));
+    // Whether it still runs is checked on entry, under the scheduler lock.
+    let target = server.program().ok_or(SysError::NotFound)?;
+    enter_request(
         frame,
         server,
         target,
         gate,
-        &kbuf[..len],
-        CallKind::Program { buf },
+        Request::Caller(len as usize),
+        CallKind::Program { reply },
     )
+}
+
+/// What a call carries in.
+enum Request<'a> {
+    /// Bytes the kernel made (the pager's request).
+    Kernel(&'a [u8]),
+    /// The first bytes of the caller's buffer (its
+    /// [`CallKind::Program`] reply buffer), in the live space.
+    Caller(usize),
+}
+
+impl Request<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Request::Kernel(m) => m.len(),
+            Request::Caller(n) => *n,
+        }
+    }
+
+    /// Copies bytes `off ..` of the request into `dst` (`kind` is the
+    /// call's: where a caller's buffer is).
+    fn read(&self, kind: &CallKind, off: usize, dst: &mut [u8]) {
+        match (self, kind) {
+            (Request::Kernel(m), _) => dst.copy_from_slice(&m[off..off + dst.len()]),
+            (Request::Caller(_), CallKind::Program { reply }) => {
+                reply.read(off, dst);
+            }
+            // A kernel call's request is always `Kernel`.
+            (Request::Caller(_), CallKind::Pager { .. }) => dst.fill(0),
+        }
+    }
 }
 
 /// Moves the current thread into `target` (the program of incarnation
 /// `server`) at its entry for `gate`, with `msg` on a free server stack;
 /// `frame` becomes the handler's. `Busy`: no free stack, or calls nest too
-/// deep.
+/// deep; `NotFound`: the server no longer runs.
 pub(super) fn enter(
     frame: &mut TrapFrame,
     server: Arc<gate::Server>,
@@ -88,9 +117,22 @@ pub(super) fn enter(
     msg: &[u8],
     kind: CallKind,
 ) -> Result<(), SysError> {
+    enter_request(frame, server, target, gate, Request::Kernel(msg), kind)
+}
+
+fn enter_request(
+    frame: &mut TrapFrame,
+    server: Arc<gate::Server>,
+    target: Arc<Program>,
+    gate: u64,
+    request: Request<'_>,
+    kind: CallKind,
+) -> Result<(), SysError> {
+    let len = request.len().min(MAX_PPC_MESSAGE);
     let stack = server.take_stack().ok_or(SysError::Busy)?;
     let at = server.message_at(stack);
     let entry = server.entry;
+    let direct = message_frames(&server, &target, stack, at, len);
     let f = CallFrame {
         caller: *frame,
         caller_program: None,
@@ -99,49 +141,127 @@ pub(super) fn enter(
         server,
         stack,
     };
-    sched::ppc::enter(f, target.clone())?;
-    // Now in the server's space: put the message on its stack.
-    match UserOut::new(&target, at, MAX_PPC_MESSAGE as u64) {
-        Ok(out) => {
-            out.write(0, msg);
+    match direct {
+        Some(dst) => {
+            // The one copy: from the caller straight onto the server's
+            // stack, through the frames behind it, once the server is
+            // known to run (its frames are its own until it ends).
+            sched::ppc::enter(f, target, |f| {
+                dst.write_each(|off, piece| request.read(&f.kind, off, piece));
+            })?;
         }
-        Err(_) => {
-            // The server gave stacks it cannot write: its fault.
-            super::abort(frame, protocols::syscall::EXIT_FAULT | 14);
-            return Ok(());
+        None => {
+            // The message page was never touched (a stack's first call):
+            // through a kernel buffer, written once the server's space is
+            // live, which faults the page in.
+            let mut kbuf = [0u8; MAX_PPC_MESSAGE];
+            request.read(&f.kind, 0, &mut kbuf[..len]);
+            sched::ppc::enter(f, target.clone(), |_| {})?;
+            match UserOut::new(&target, at, MAX_PPC_MESSAGE as u64) {
+                Ok(out) => {
+                    out.write(0, &kbuf[..len]);
+                }
+                Err(_) => {
+                    // The server gave stacks it cannot write: its fault.
+                    drop(target);
+                    super::abort(frame, protocols::syscall::EXIT_FAULT | 14);
+                    return Ok(());
+                }
+            }
         }
     }
-    let mut entered = TrapFrame::user_entry(entry, at - 8, at, msg.len() as u64);
+    let mut entered = TrapFrame::user_entry(entry, at - 8, at, len as u64);
     entered.rdx = gate;
     *frame = entered;
     Ok(())
 }
 
-fn ret(frame: &mut TrapFrame, buf: u64, len: u64) -> Result<(), SysError> {
-    if !super::in_call() {
-        return Err(SysError::InvalidArgument);
+/// The frames behind the first `len` bytes of stack `stack`'s message
+/// area at `at` in `target`: remembered per stack when the area is one
+/// page. `None`: the page is not present yet.
+fn message_frames(
+    server: &gate::Server,
+    target: &Program,
+    stack: u64,
+    at: u64,
+    len: usize,
+) -> Option<Frames> {
+    let cache = server.frame_cache(stack)?;
+    if !at.is_multiple_of(PAGE_SIZE) {
+        return Frames::of(target, at, len, true);
     }
+    let frame = match cache.message() {
+        Some(frame) => frame,
+        None => {
+            let frame = Frames::of(target, at, MAX_PPC_MESSAGE, true)?.first()?;
+            cache.set_message(frame);
+            frame
+        }
+    };
+    Some(Frames::page(frame, len))
+}
+
+/// The frames behind the reply `[buf, buf + len)` of the handler running
+/// on stack `stack` of `server` in `program`: remembered per stack for a
+/// reply inside one page of the registered stacks (where the runtime keeps
+/// its replies). `None`: not all present and readable.
+fn reply_frames(
+    server: &gate::Server,
+    program: &Program,
+    stack: u64,
+    buf: u64,
+    len: usize,
+) -> Option<Frames> {
+    let page = buf / PAGE_SIZE * PAGE_SIZE;
+    let one_page = len > 0 && buf.checked_add(len as u64)? <= page + PAGE_SIZE;
+    let cache = server.frame_cache(stack)?;
+    if !one_page || !server.owns_page(page) {
+        return Frames::of(program, buf, len, false);
+    }
+    let offset = buf - page;
+    if let Some(frame) = cache.reply(page) {
+        return Some(Frames::page(frame + offset, len));
+    }
+    let frames = Frames::of(program, buf, len, false)?;
+    cache.set_reply(page, frames.first()? - offset);
+    Some(frames)
+}
+
+fn ret(frame: &mut TrapFrame, buf: u64, len: u64) -> Result<(), SysError> {
+    let (program, server, stack) = sched::ppc::handler().ok_or(SysError::InvalidArgument)?;
     if len > MAX_PPC_MESSAGE as u64 {
         return Err(SysError::TooLarge);
     }
-    let server = sched::current_program().ok_or(SysError::PermissionDenied)?;
-    let input = UserIn::new(&server, buf, len)?;
-    let mut kbuf = [0u8; MAX_PPC_MESSAGE];
-    let len = input.read(0, &mut kbuf[..len as usize]);
-    drop((input, server));
+    let len = len as usize;
+    let found = reply_frames(&server, &program, stack, buf, len);
+    drop(server);
+    let server = program;
+    let src = match found {
+        Some(src) => src,
+        None => {
+            // Checks the range (faulting in demand-zero pages), then finds
+            // its frames.
+            UserIn::new(&server, buf, len as u64)?;
+            Frames::of(&server, buf, len, false).ok_or(SysError::BadAddress)?
+        }
+    };
     let f = sched::ppc::leave().ok_or(SysError::InvalidArgument)?;
     // Back in the caller's space, with the caller's registers.
     *frame = f.caller;
     match &f.kind {
-        CallKind::Program { buf } => {
-            let caller = sched::current_program().ok_or(SysError::PermissionDenied);
-            frame.rax = encode(
-                caller
-                    .and_then(|c| UserOut::new(&c, *buf, MAX_PPC_MESSAGE as u64))
-                    .map(|out| out.write(0, &kbuf[..len]) as u64),
-            );
+        CallKind::Program { reply } => {
+            // The one copy: from the server's frames straight into the
+            // caller's buffer (checked writable at the call).
+            src.read_each(|off, piece| {
+                reply.write(off, piece);
+            });
+            drop(server);
+            frame.rax = encode(Ok(len as u64));
         }
         CallKind::Pager { obj, page } => {
+            let mut kbuf = [0u8; MAX_PPC_MESSAGE];
+            src.read_each(|off, piece| kbuf[off..off + piece.len()].copy_from_slice(piece));
+            drop(server);
             let generation = f.server.generation;
             let (obj, page) = (obj.clone(), *page);
             drop(f);

@@ -7,6 +7,7 @@
 //! — a restarted server — replaces the entry, so calls carrying the old
 //! generation fail with `ServerRestarted` and never reach the new one.
 
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -36,6 +37,9 @@ pub struct Server {
     count: u64,
     /// Stacks in use (bit `i`: stack `i`).
     busy: AtomicU64,
+    /// Per stack: the frames behind its message page and the page its
+    /// last reply came from (see [`FrameCache`]).
+    frames: Box<[FrameCache]>,
     program_id: u64,
     program: Weak<Program>,
 }
@@ -85,6 +89,12 @@ impl Server {
         sched::ppc::is_running(self.program_id).then_some(p)
     }
 
+    /// The server's program, if it was not dropped (whether it still
+    /// runs is the scheduler's to say: see `sched::ppc::enter`).
+    pub fn program(&self) -> Option<Arc<Program>> {
+        self.program.upgrade()
+    }
+
     /// The server program's id.
     pub fn program_id(&self) -> u64 {
         self.program_id
@@ -126,6 +136,71 @@ impl Server {
     pub fn message_at(&self, i: u64) -> u64 {
         self.stacks + (i + 1) * PPC_STACK_SIZE - MAX_PPC_MESSAGE as u64
     }
+
+    /// Stack `i`'s cache of frames (`None` past the registered stacks).
+    pub fn frame_cache(&self, i: u64) -> Option<&FrameCache> {
+        self.frames.get(usize::try_from(i).ok()?)
+    }
+
+    /// Whether the page at `page` lies in the stacks this incarnation
+    /// registered (memory its program gave the kernel for good).
+    pub fn owns_page(&self, page: u64) -> bool {
+        page >= self.stacks && page < self.stacks + self.count * PPC_STACK_SIZE
+    }
+}
+
+/// What the kernel remembers of one server stack's pages, so a call does
+/// not walk the server's page tables twice per round trip: the frame
+/// behind the (page-aligned) message page, and the last page a reply was
+/// read from with its frame. Only pages inside the registered stacks are
+/// remembered: the server gave them to the kernel's use for good, and no
+/// call unmaps or write-protects user memory outside the object slots
+/// (see `crate::syscall::user_ptr`), so a frame found once stays the
+/// page's for the incarnation's life. 0: not known.
+pub struct FrameCache {
+    message: AtomicU64,
+    reply_page: AtomicU64,
+    reply_frame: AtomicU64,
+}
+
+impl FrameCache {
+    const fn empty() -> FrameCache {
+        FrameCache {
+            message: AtomicU64::new(0),
+            reply_page: AtomicU64::new(0),
+            reply_frame: AtomicU64::new(0),
+        }
+    }
+
+    /// The frame behind the message page, if known.
+    pub fn message(&self) -> Option<u64> {
+        match self.message.load(Ordering::Relaxed) {
+            0 => None,
+            f => Some(f),
+        }
+    }
+
+    /// Remembers the frame behind the message page.
+    pub fn set_message(&self, frame: u64) {
+        self.message.store(frame, Ordering::Relaxed);
+    }
+
+    /// The frame behind user page `page`, if it is the remembered reply page.
+    pub fn reply(&self, page: u64) -> Option<u64> {
+        // One stack serves one call at a time, so the pair is never torn.
+        if page != 0 && self.reply_page.load(Ordering::Relaxed) == page {
+            Some(self.reply_frame.load(Ordering::Relaxed))
+        } else {
+            None
+        }
+    }
+
+    /// Remembers `frame` behind reply page `page`.
+    pub fn set_reply(&self, page: u64, frame: u64) {
+        self.reply_page.store(0, Ordering::Relaxed);
+        self.reply_frame.store(frame, Ordering::Relaxed);
+        self.reply_page.store(page, Ordering::Relaxed);
+    }
 }
 
 /// Registers `program` as a new incarnation behind gate object `obj`;
@@ -143,6 +218,7 @@ pub fn register(obj: ObjId, program: &Arc<Program>, r: Registration) -> Result<u
         stacks: r.stacks,
         count: r.count,
         busy: AtomicU64::new(0),
+        frames: (0..r.count).map(|_| FrameCache::empty()).collect(),
         program_id: program.id,
         program: Arc::downgrade(program),
     });

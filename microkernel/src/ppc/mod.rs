@@ -4,11 +4,18 @@
 //! gate with a message ([`call`]). The calling thread itself *migrates*:
 //! the kernel saves its user frame in a [`CallFrame`], switches it to the
 //! server's program (address space and default security context, one CR3
-//! load), copies the message through a kernel buffer onto one of the
-//! server's stacks, and returns to user mode at the server's entry point.
-//! `ppc_return` copies the reply back through the kernel and restores the
-//! caller's frame exactly, so neither side ever touches the other's memory
-//! or sees the other's registers.
+//! load), copies the message once, straight from the caller's buffer onto
+//! one of the server's stacks (through the frames behind it: [`copy`]),
+//! and returns to user mode at the server's entry point. `ppc_return`
+//! copies the reply once, straight into the caller's buffer, and restores
+//! the caller's frame exactly, so neither side ever touches the other's
+//! memory or sees the other's registers.
+//!
+//! The hot path takes no allocation and walks page tables only for the
+//! caller's buffer: each server stack remembers the frames behind its
+//! message page and its last reply page ([`gate::FrameCache`]), and the
+//! scheduler takes its lock once per step (enter, leave) with the running
+//! thread's record at hand.
 //!
 //! A handler that faults, exits, or whose program is killed *aborts* the
 //! call: the server program is ended and the caller's call returns
@@ -20,6 +27,7 @@
 //! published name ([`service`]).
 
 mod call;
+mod copy;
 pub mod gate;
 pub mod pager;
 pub mod service;
@@ -54,10 +62,11 @@ pub struct CallFrame {
 
 /// Who made a call.
 pub enum CallKind {
-    /// A program's `ppc_call`; the reply goes to its buffer at this address.
+    /// A program's `ppc_call`; the reply goes back into its buffer.
     Program {
-        /// The caller's message buffer.
-        buf: u64,
+        /// The caller's message buffer, checked writable (all
+        /// [`protocols::syscall::MAX_PPC_MESSAGE`] bytes) at the call.
+        reply: crate::syscall::user_ptr::UserOut,
     },
     /// The kernel asking the store's pager where a persistent object's
     /// page lives, for a thread that faulted on it (`caller` is the

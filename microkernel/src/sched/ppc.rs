@@ -10,20 +10,53 @@ use alloc::sync::Arc;
 
 use protocols::syscall::{MAX_PPC_DEPTH, SysError};
 
-use super::{lock, st};
+use super::{Tid, lock, st};
 use crate::arch::TrapFrame;
 use crate::ppc::CallFrame;
+use crate::ppc::gate::Server;
 use crate::program::Program;
+
+/// The current thread's program and id (one trip through the lock).
+pub fn caller() -> Option<(Arc<Program>, Tid)> {
+    let mut g = lock();
+    let s = st(&mut g);
+    let tid = s.current;
+    s.current_thread().program.clone().map(|p| (p, tid))
+}
+
+/// The handler the current thread runs: its program, the incarnation it
+/// serves and the server stack it is on. `None` unless it is inside a
+/// call.
+pub fn handler() -> Option<(Arc<Program>, Arc<Server>, u64)> {
+    let mut g = lock();
+    let t = st(&mut g).current_thread();
+    let call = t.calls.last()?;
+    let (server, stack) = (call.server.clone(), call.stack);
+    Some((t.program.clone()?, server, stack))
+}
 
 /// Makes the current thread run as `server` (on its default root), saving
 /// the caller's program and root in `frame`, which goes on the thread's
-/// call stack. `Busy` when the calls nest deeper than [`MAX_PPC_DEPTH`].
-pub fn enter(mut frame: CallFrame, server: Arc<Program>) -> Result<(), SysError> {
+/// call stack. `Busy` when the calls nest deeper than [`MAX_PPC_DEPTH`];
+/// `NotFound` when the server program of `frame` no longer runs (ended,
+/// or being killed). `deliver` runs once both checks passed, under the
+/// scheduler lock and still in the caller's space (so the server cannot
+/// end between the check and a copy into its memory).
+pub fn enter(
+    mut frame: CallFrame,
+    server: Arc<Program>,
+    deliver: impl FnOnce(&CallFrame),
+) -> Result<(), SysError> {
     let mut g = lock();
-    let t = st(&mut g).current_thread();
+    let s = st(&mut g);
+    if !s.programs.is_running(frame.server.program_id()) {
+        return Err(SysError::NotFound);
+    }
+    let t = s.current_thread();
     if t.calls.len() >= MAX_PPC_DEPTH {
         return Err(SysError::Busy);
     }
+    deliver(&frame);
     server.space.activate_root(0);
     frame.caller_program = t.program.replace(server);
     frame.caller_root = core::mem::replace(&mut t.root, 0);

@@ -4,6 +4,7 @@
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::vec::Vec;
+use core::ptr::NonNull;
 
 use protocols::debug::{ThreadInfo, ThreadState};
 use protocols::syscall::{MAX_PRIORITY, SysError};
@@ -91,6 +92,13 @@ impl Programs {
         self.running
     }
 
+    /// Whether `parent` spawned program `id` and it has not ended.
+    pub fn is_child_alive(&self, id: u64, parent: u64) -> bool {
+        self.records
+            .get(&id)
+            .is_some_and(|r| r.parent == parent && r.exit.is_none())
+    }
+
     /// For `program_wait`: `Ok(Some(code))` (and the record is forgotten)
     /// if program `id` has ended, `Ok(None)` if it still runs.
     pub fn collect(&mut self, id: u64, parent: u64) -> Result<Option<u64>, SysError> {
@@ -142,11 +150,21 @@ pub struct State {
     last_tsc: u64,
     /// The running thread.
     pub current: Tid,
+    /// The record of the running thread, found once per switch instead of
+    /// by a map search per use: a pointer into the boxed record `threads`
+    /// holds, valid while that record stays in the map (every removal
+    /// clears it), and used only while its id is `current`.
+    current_record: Option<NonNull<Thread>>,
     /// A better thread is ready: switch at the next chance.
     pub need_resched: bool,
     /// The program records.
     pub programs: Programs,
 }
+
+// SAFETY: `current_record` only points into a record this `State` owns
+// (through `threads`), so moving the state between CPUs moves the record's
+// owner with it; the scheduler lock serializes every use.
+unsafe impl Send for State {}
 
 impl State {
     /// A scheduler whose only thread is `idle` (running).
@@ -163,6 +181,7 @@ impl State {
             slice: SLICE_TICKS,
             last_tsc: crate::arch::cpu::rdtsc(),
             current: 0,
+            current_record: None,
             need_resched: false,
             programs: Programs::default(),
         }
@@ -177,7 +196,25 @@ impl State {
 
     /// The running thread.
     pub fn current_thread(&mut self) -> &mut Thread {
-        self.thread_mut(self.current)
+        if let Some(record) = self.current_record {
+            // SAFETY: `current_record` points at a boxed record `threads`
+            // still holds (its removal clears the pointer), whose address
+            // the map never moves; `&mut self` excludes any other
+            // reference into the records.
+            let t = unsafe { &mut *record.as_ptr() };
+            if t.id == self.current {
+                return t;
+            }
+        }
+        let current = self.current;
+        let t = self
+            .threads
+            .get_mut(&current)
+            .unwrap_or_else(|| panic!("no thread {current}"));
+        let record = NonNull::from(&mut **t);
+        self.current_record = Some(record);
+        // SAFETY: as above: the boxed record just found.
+        unsafe { &mut *record.as_ptr() }
     }
 
     /// The running thread's program id.
@@ -403,6 +440,9 @@ impl State {
             dead.extend(self.threads.remove(&tid));
             false
         });
+        if !dead.is_empty() {
+            self.current_record = None;
+        }
         dead
     }
 

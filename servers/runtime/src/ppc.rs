@@ -11,9 +11,9 @@
 
 use alloc::boxed::Box;
 
-use protocols::ipc::{self, Dispatch, MAX_MESSAGE, Transport, TransportError};
+use protocols::ipc::{self, Dispatch, MAX_MESSAGE, MessageBuf, Transport, TransportError};
 use protocols::object::ObjId;
-use protocols::syscall::{MAX_PPC_MESSAGE, MAX_PPC_STACKS, PPC_STACK_SIZE, SysError};
+use protocols::syscall::{MAX_PPC_MESSAGE, MAX_PPC_STACKS, PPC_STACK_SIZE, SysError, Syscall};
 
 use crate::sync::Mutex;
 use crate::sys;
@@ -83,14 +83,50 @@ impl Transport for Gate {
         if request.len() > MAX_MESSAGE {
             return Err(TransportError::Sys(SysError::TooLarge));
         }
+        reply[..request.len()].copy_from_slice(request);
         loop {
-            reply[..request.len()].copy_from_slice(request);
             match sys::ppc_call(self.obj, self.generation, gate, reply, request.len()) {
                 // Every server stack is in use: let a call finish.
                 Err(SysError::Busy) => {
                     let _ = sys::thread_yield();
                 }
                 other => return other.map_err(TransportError::Sys),
+            }
+        }
+    }
+
+    fn call_in_place(&mut self, gate: u16, buf: &mut MessageBuf) -> Result<usize, TransportError> {
+        let id = self.obj.as_u128();
+        let len = buf.message().len();
+        let args = [
+            id as u64,
+            (id >> 64) as u64,
+            self.generation,
+            u64::from(gate),
+            buf.as_mut_ptr() as u64,
+            len as u64,
+        ];
+        loop {
+            // SAFETY: `buf` is exclusively borrowed and `MAX_PPC_MESSAGE`
+            // bytes long, as `ppc_call` requires; the kernel reads its
+            // first `len` bytes (the message, written) and writes the
+            // reply over it.
+            let raw = unsafe { crate::raw::syscall(Syscall::PpcCall as u64, args) };
+            match protocols::syscall::decode(raw) {
+                // Every server stack is in use: let a call finish.
+                Err(SysError::Busy) => {
+                    let _ = sys::thread_yield();
+                }
+                Ok(n) => {
+                    let n = n as usize;
+                    if n <= MAX_MESSAGE {
+                        // SAFETY: the kernel wrote the `n`-byte reply at
+                        // the start of `buf`.
+                        unsafe { buf.set_len(n) };
+                    }
+                    return Ok(n);
+                }
+                Err(e) => return Err(TransportError::Sys(e)),
             }
         }
     }
@@ -177,6 +213,14 @@ pub fn register_handler(
     if base.is_null() {
         return Err(SysError::NoMemory);
     }
+    for i in 0..stacks as usize {
+        // The reply area under stack `i`'s message (see `entry`) starts
+        // zeroed; the rest of the stack is written before it is read.
+        let top = (i + 1) * PPC_STACK_SIZE as usize;
+        // SAFETY: `[top - 2 * MAX_MESSAGE, top - MAX_MESSAGE)` lies inside
+        // the block just allocated.
+        unsafe { base.add(top - 2 * MAX_MESSAGE).write_bytes(0, MAX_MESSAGE) };
+    }
     let mut slot = SERVER.lock();
     // SAFETY: `entry` ends every call with `ppc_return` (or a fault, which
     // the kernel turns into `ServerFaulted`); the stacks were just
@@ -194,22 +238,46 @@ pub fn register_handler(
     Ok(generation)
 }
 
-/// Where every call enters: `msg`/`len` is the kernel's copy of the
-/// request on this server stack, `gate` the gate number.
-extern "C" fn entry(msg: *const u8, len: usize, _gate: u64) -> ! {
-    let mut request = [0u8; MAX_MESSAGE];
+/// Bytes [`entry`] keeps free between the message and the handler's
+/// stack: the call's reply buffer (plus 8, which keeps the handler's
+/// stack aligned as the ABI wants it at a call).
+const REPLY_RESERVE: usize = MAX_MESSAGE + 8;
+const _: () = assert!(REPLY_RESERVE % 16 == 8);
+
+/// Where every call enters (`rsp` = the message − 8, as after a call):
+/// moves the stack pointer below a reply area right under the message, so
+/// [`handle`] can use it without clearing a fresh buffer for every call.
+#[unsafe(naked)]
+extern "C" fn entry() -> ! {
+    core::arch::naked_asm!(
+        "sub rsp, {reserve}",
+        "xor ebp, ebp",
+        "call {handle}",
+        "ud2",
+        reserve = const REPLY_RESERVE,
+        handle = sym handle,
+    )
+}
+
+/// Serves one call: `msg`/`len` is the kernel's copy of the request at the
+/// top of this server stack, `gate` the gate number.
+extern "C" fn handle(msg: *const u8, len: usize, _gate: u64) -> ! {
     let len = len.min(MAX_MESSAGE);
     // SAFETY: the kernel put `len` bytes at `msg`, in this stack's
     // reserved top; nothing else writes there during the call.
-    request[..len].copy_from_slice(unsafe { core::slice::from_raw_parts(msg, len) });
-    let mut reply = [0u8; MAX_MESSAGE];
+    let request = unsafe { core::slice::from_raw_parts(msg, len) };
+    // SAFETY: `[msg - MAX_MESSAGE, msg)` is this stack's reply area:
+    // `entry` moved the stack pointer below it, the kernel gives a stack to
+    // one call at a time, and the memory was allocated for the stacks (its
+    // bytes, zero at first, are whatever the last reply left).
+    let reply = unsafe { &mut *(msg.wrapping_sub(MAX_MESSAGE) as *mut [u8; MAX_MESSAGE]) };
     let n = {
         let mut server = SERVER.lock();
         match server.as_mut() {
-            Some((handler, generation)) => handler(*generation, &request[..len], &mut reply),
+            Some((handler, generation)) => handler(*generation, request, reply),
             // A call that beat the registration's bookkeeping: a
             // stale-generation refusal makes the client rebind and retry.
-            None => ipc::serve(&mut Refuse, 0, &request[..len], &mut reply),
+            None => ipc::serve(&mut Refuse, 0, request, reply),
         }
     };
     let err = sys::ppc_return(&reply[..n]);
