@@ -111,4 +111,18 @@ impl StoreLink {
     pub fn check(&mut self) -> Result<CheckReport, StoreCallError> {
         self.call(|c| c.check())
     }
+
+    /// Marks the store shut down cleanly, if it was ever reached (a store
+    /// this shell never used is not waited for).
+    pub fn shutdown(&mut self) -> Result<(), StoreCallError> {
+        match self.client {
+            Some(_) => self.call(|c| c.shutdown()),
+            None => {
+                let gate = Gate::connect("objstore", 0)
+                    .map_err(|e| CallError::Transport(TransportError::Sys(e)))?;
+                self.client = Some(objstore::Client::new(gate));
+                self.call(|c| c.shutdown())
+            }
+        }
+    }
 }

@@ -121,6 +121,10 @@ crate::interface! {
             7 => Write fn write(id: ObjId, offset: u64, data: Bytes<MAX_RW>) -> ();
             /// Runs the checker over the store's metadata.
             8 => Check fn check() -> CheckReport;
+            /// Marks the store shut down cleanly (the system is powering
+            /// off): the next start knows the run ended on purpose. Any
+            /// later change clears the mark again.
+            9 => Shutdown fn shutdown() -> ();
         }
     }
 }

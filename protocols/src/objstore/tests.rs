@@ -71,6 +71,7 @@ fn requests() -> Vec<Request> {
             data: data(0),
         },
         Request::Check {},
+        Request::Shutdown {},
     ]
 }
 
@@ -87,6 +88,7 @@ fn outcomes() -> Vec<Outcome> {
         Ok(Reply::Read(data(MAX_RW))),
         Ok(Reply::Write(())),
         Ok(Reply::Check(CheckReport { findings: 1, text })),
+        Ok(Reply::Shutdown(())),
         Err(StoreError::NotFound),
         Err(StoreError::Corrupt),
     ]
@@ -238,6 +240,10 @@ impl Server for Canned {
             text: Text::new(),
         })
     }
+    fn shutdown(&mut self) -> Result<(), StoreError> {
+        self.0 += 1;
+        Ok(())
+    }
 }
 
 #[test]
@@ -260,7 +266,8 @@ fn every_client_method_reaches_its_handler() {
     );
     assert_eq!(c.write(ID, 0, data(3)), Ok(()));
     assert_eq!(c.check().map(|r| r.findings), Ok(0));
-    assert_eq!(c.transport().server().0.0, 10);
+    assert_eq!(c.shutdown(), Ok(()));
+    assert_eq!(c.transport().server().0.0, 11);
 
     // A pager request sent to the store is refused as the wrong interface.
     let mut p = pager::Client::new(Loopback::new(Service(Canned(0))));

@@ -198,3 +198,51 @@ pub unsafe fn add_cap_with(
     }
     Ok(())
 }
+
+/// Creates a server's gate object — public (every context may call its
+/// gates), signed by a fresh key — and activates a context holding a
+/// capability to write it, which registering as its server needs: no other
+/// program can take the server's place behind it.
+pub fn server_gate() -> Result<ObjId, SysError> {
+    let keys = new_keys()?;
+    let gate = sys::obj_create(
+        4096,
+        ObjFlags::EMPTY,
+        Perms::READ | Perms::EXEC,
+        keys.public,
+    )?;
+    let (ctx, base) = new_ctx(CtxFlags::EMPTY, Perms::ALL)?;
+    // SAFETY: `base` is the fresh context's writable mapping.
+    unsafe { add_cap(base, 0, &keys, &grant(gate, ctx, RW)) }?;
+    sys::ctx_attach(ctx)?;
+    sys::ctx_activate(ctx)?;
+    Ok(gate)
+}
+
+/// A server's state, handed to the runtime's PPC entry, which may run its
+/// dispatch on any caller's thread (one call at a time, under the
+/// runtime's lock).
+pub struct Serialized<S>(S);
+
+impl<S> Serialized<S> {
+    /// Wraps `state`.
+    ///
+    /// # Safety
+    ///
+    /// Whatever in `state` is not `Send` must be only pointers into memory
+    /// mapped for the program's whole life (a mapped persistent object, the
+    /// persistent memory), used by nothing outside `state`.
+    pub unsafe fn new(state: S) -> Serialized<S> {
+        Serialized(state)
+    }
+
+    /// The state (a method, so closures capture the whole wrapper).
+    pub fn get(&mut self) -> &mut S {
+        &mut self.0
+    }
+}
+
+// SAFETY: `Serialized::new`'s contract: the non-`Send` parts are pointers
+// to memory that stays mapped for the program's life, and the runtime runs
+// one dispatch at a time, so whichever thread runs it is the only user.
+unsafe impl<S> Send for Serialized<S> {}

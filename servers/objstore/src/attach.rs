@@ -3,10 +3,10 @@
 //! its metadata pages (header and FOT, at the top of the slot), which the
 //! kernel maps straight to their NVDIMM frames; its data pages the kernel
 //! asks for through the pager interface on first touch (the `Pager` impl
-//! below). Create and resize attach; delete detaches.
+//! below), except a kernel state object's, which are mapped at attach. Create and resize attach; delete detaches.
 
 use protocols::ipc::Bytes;
-use protocols::object::{ObjId, SLOT_SIZE};
+use protocols::object::{ObjFlags, ObjId, SLOT_SIZE};
 use protocols::objstore::{self, CheckReport, CreateSpec, ListPage, MAX_RW, ObjInfo, StoreError};
 use protocols::pmem::{self, MAX_RECORD, MAX_RUNS, Run};
 use runtime::{println, sys};
@@ -46,9 +46,16 @@ impl<I: IdSource> Attaching<I> {
         }; MAX_RUNS];
         let mut n = 0usize;
         let meta_first = slot_pages - u64::from(info.pages).saturating_sub(data);
-        // Data pages come through the pager, on first touch.
-        let pages = meta_first..slot_pages;
-        for p in pages {
+        // Data pages come through the pager, on first touch — except a
+        // kernel state object's: the kernel reads those itself (a view, a
+        // security context), outside any user fault that could ask the
+        // pager, so they are mapped from the start.
+        let data_pages = if info.flags.contains(ObjFlags::KSO) {
+            1..1 + data
+        } else {
+            0..0
+        };
+        for p in data_pages.chain(meta_first..slot_pages) {
             let at = self.0.store.page(info.id, p)?;
             let extends = n > 0 && {
                 let r = &runs[n - 1];
@@ -128,5 +135,9 @@ impl<I: IdSource> objstore::Server for Attaching<I> {
 
     fn check(&mut self) -> Result<CheckReport, StoreError> {
         self.0.check()
+    }
+
+    fn shutdown(&mut self) -> Result<(), StoreError> {
+        self.0.shutdown()
     }
 }

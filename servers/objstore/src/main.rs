@@ -19,12 +19,13 @@ extern crate alloc;
 
 mod attach;
 
+use objects::setup::Serialized;
 use protocols::ipc::{self, Interface};
 use protocols::layout::PMEM_BASE;
-use protocols::object::{ObjFlags, ObjId, Perms};
+use protocols::object::ObjId;
 use protocols::objstore::{self, CreateSpec, pager};
 use runtime::{println, sys};
-use store::{FormatOptions, IdSource, MappedPmem, OpenError, Store, StoreServer};
+use store::{FormatOptions, IdSource, LastRun, MappedPmem, OpenError, Store, StoreServer};
 
 runtime::entry!(main);
 
@@ -36,6 +37,7 @@ pub const PAGER_SERVICE: &str = "pager";
 const STACKS: u64 = 16;
 
 fn main(_args: &str) -> u64 {
+    let started = runtime::time::Instant::now();
     let len = match sys::pmem_map() {
         Ok(len) => len,
         Err(e) => {
@@ -65,9 +67,10 @@ fn main(_args: &str) -> u64 {
             return 1;
         }
     };
+    let opened = store.opened();
     let mut server = attach::Attaching(StoreServer { store, ids: CpuIds });
     let attached = server.attach_all();
-    let gate = match gate_object() {
+    let gate = match objects::setup::server_gate() {
         Ok(g) => g,
         Err(e) => {
             println!("objstore: cannot create the gate object: {e}");
@@ -76,7 +79,10 @@ fn main(_args: &str) -> u64 {
     };
     // One dispatcher for both interfaces, routed by the envelope's
     // interface ID: `ObjStore` for programs, `Pager` for the kernel.
-    let mut both = Serialized(server);
+    // SAFETY: the store's only non-`Send` part is `MappedPmem`'s pointer to
+    // the persistent memory, mapped for the program's life and used by
+    // nothing else.
+    let mut both = unsafe { Serialized::new(server) };
     let handler: alloc::boxed::Box<runtime::ppc::Handler> =
         alloc::boxed::Box::new(move |generation, request, reply| {
             let interface = request
@@ -87,7 +93,7 @@ fn main(_args: &str) -> u64 {
                 ipc::serve(&mut pager::Service(both.get()), generation, request, reply)
             } else {
                 ipc::serve(
-                    &mut objstore::Service(&mut both.0),
+                    &mut objstore::Service(both.get()),
                     generation,
                     request,
                     reply,
@@ -101,55 +107,25 @@ fn main(_args: &str) -> u64 {
         println!("objstore: cannot serve: {e}");
         return 1;
     }
+    let ms = started.elapsed().as_millis();
+    match opened.last_run {
+        LastRun::Fresh => println!("objstore: fresh start: an empty store; serving after {ms} ms"),
+        LastRun::ShutDown => println!(
+            "objstore: clean start (the last run shut down): {attached} objects; serving after {ms} ms"
+        ),
+        LastRun::Interrupted => println!(
+            "objstore: recovery (the last run ended without a shutdown: a power cut or a crash): {attached} objects{}; recovered and serving after {ms} ms",
+            if opened.replayed {
+                ", replayed the transaction it had committed"
+            } else {
+                ""
+            }
+        ),
+    }
     println!("objstore: serving {attached} objects");
     loop {
         // Calls arrive on their callers' threads.
         let _ = sys::thread_sleep(protocols::syscall::MAX_SLEEP_NANOS);
-    }
-}
-
-/// Creates the gate object — public (every context may call its gates),
-/// signed by a fresh key — and activates a context holding a capability to
-/// write it, which registering as its server needs: no other program can
-/// take the store's place behind it.
-fn gate_object() -> Result<ObjId, protocols::syscall::SysError> {
-    use objects::setup::{add_cap, grant, new_ctx, new_keys};
-    use protocols::kso::CtxFlags;
-    let keys = new_keys()?;
-    let gate = sys::obj_create(
-        4096,
-        ObjFlags::EMPTY,
-        Perms::READ | Perms::EXEC,
-        keys.public,
-    )?;
-    let (ctx, base) = new_ctx(CtxFlags::EMPTY, Perms::ALL)?;
-    // SAFETY: `base` is the fresh context's writable mapping.
-    unsafe {
-        add_cap(
-            base,
-            0,
-            &keys,
-            &grant(gate, ctx, Perms::READ | Perms::WRITE),
-        )
-    }?;
-    sys::ctx_attach(ctx)?;
-    sys::ctx_activate(ctx)?;
-    Ok(gate)
-}
-
-/// The server, handed to the runtime's server loop.
-struct Serialized<S>(S);
-
-// SAFETY: the only non-`Send` part is `MappedPmem`'s pointer to the
-// persistent memory, which stays mapped for the program's life; the runtime
-// runs every call's dispatch under one lock, so at most one thread uses it
-// at a time, whichever thread that is.
-unsafe impl<S> Send for Serialized<S> {}
-
-impl<S> Serialized<S> {
-    /// The server (a method, so closures capture the whole wrapper).
-    fn get(&mut self) -> &mut S {
-        &mut self.0
     }
 }
 

@@ -18,7 +18,8 @@
 //! | 72  | 8   | bitmap offset |
 //! | 80  | 8   | bitmap length |
 //! | 88  | 8   | data offset |
-//! | 96  | 24  | reserved, zero |
+//! | 96  | 8   | flags: bit 0 [`SB_CLEAN`] (the store was shut down cleanly and nothing changed since); the rest zero |
+//! | 104 | 16  | reserved, zero |
 //! | 120 | 8   | checksum of bytes 0..120 |
 
 use crate::checksum::checksum;
@@ -34,6 +35,10 @@ pub const SB_VERSION: u32 = 1;
 pub const SB_LEN: usize = 128;
 /// Where the two superblock copies live (different cache lines).
 pub const SB_OFFSETS: [u64; 2] = [0, 2048];
+/// Flags bit: the last run shut the store down cleanly and nothing changed
+/// since. Opening clears it; an open that finds it clear knows the last run
+/// ended without a shutdown — a power cut or a crash.
+pub const SB_CLEAN: u64 = 1;
 /// Smallest directory.
 pub const MIN_DIR_ENTRIES: u32 = 16;
 /// Largest directory.
@@ -155,6 +160,8 @@ pub struct Superblock {
     pub seq: u64,
     /// Times the store has been opened.
     pub generation: u64,
+    /// [`SB_CLEAN`]: shut down cleanly, unchanged since.
+    pub clean: bool,
     /// The recorded geometry.
     pub geometry: Geometry,
 }
@@ -246,6 +253,7 @@ impl Superblock {
         put(72, &g.bitmap_off.to_le_bytes());
         put(80, &g.bitmap_len.to_le_bytes());
         put(88, &g.data_off.to_le_bytes());
+        put(96, &(if self.clean { SB_CLEAN } else { 0 }).to_le_bytes());
         let sum = checksum(&[&b[..120]]);
         b[120..].copy_from_slice(&sum.to_le_bytes());
         b
@@ -271,8 +279,12 @@ impl Superblock {
         if u64::from(page) != PAGE {
             return Err(SbProblem::BadPageSize(page));
         }
-        if let Some(i) = b[96..120].iter().position(|&x| x != 0) {
-            return Err(SbProblem::ReservedNotZero(96 + i));
+        let flags = u64_at(b, 96);
+        if flags & !SB_CLEAN != 0 {
+            return Err(SbProblem::ReservedNotZero(96));
+        }
+        if let Some(i) = b[104..120].iter().position(|&x| x != 0) {
+            return Err(SbProblem::ReservedNotZero(104 + i));
         }
         let size = u64_at(b, 16);
         if size > region {
@@ -307,6 +319,7 @@ impl Superblock {
         Ok(Superblock {
             seq: u64_at(b, 24),
             generation: u64_at(b, 32),
+            clean: flags & SB_CLEAN != 0,
             geometry: expected,
         })
     }

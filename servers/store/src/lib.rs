@@ -121,7 +121,7 @@ pub use layout::{FormatOptions, Geometry};
 pub use pmem::MappedPmem;
 pub use pmem::{Pmem, VecPmem};
 pub use server::{IdSource, StoreServer, check_report};
-pub use store::{FormatError, OpenError, Store};
+pub use store::{FormatError, LastRun, OpenError, Opened, Store};
 
 pub use protocols::objstore::{CreateSpec, ObjInfo, StoreError};
 

@@ -227,6 +227,12 @@ pub fn commit<P: Pmem + ?Sized>(pmem: &mut P, g: &Geometry, seq: u64, txn: Txn) 
     apply(pmem, g, seq, &txn.records);
 }
 
+/// Whether the log holds a committed transaction not yet applied (what
+/// [`recover`] would replay).
+pub fn pending<P: Pmem + ?Sized>(pmem: &P, g: &Geometry) -> Result<bool, LogProblem> {
+    read(pmem, g).map(|s| s.pending.is_some())
+}
+
 /// Recovery: replays a committed, unapplied transaction. Returns the last
 /// sequence number.
 pub fn recover<P: Pmem + ?Sized>(pmem: &mut P, g: &Geometry) -> Result<u64, LogProblem> {

@@ -103,6 +103,11 @@ impl<P: Pmem, I: IdSource> objstore::Server for StoreServer<P, I> {
     fn check(&mut self) -> Result<CheckReport, StoreError> {
         Ok(check_report(&self.store.check()))
     }
+
+    fn shutdown(&mut self) -> Result<(), StoreError> {
+        self.store.shutdown();
+        Ok(())
+    }
 }
 
 impl<P: Pmem, I: IdSource> pager::Server for StoreServer<P, I> {

@@ -40,6 +40,8 @@ pub struct Store<P: Pmem> {
     sb: Superblock,
     /// Which superblock copy is in force.
     sb_copy: usize,
+    /// What opening found.
+    opened: Opened,
     /// Last committed transaction.
     seq: u64,
     entries: Vec<Option<Entry>>,
@@ -65,6 +67,7 @@ impl<P: Pmem> Store<P> {
         let sb = Superblock {
             seq: 1,
             generation: 0,
+            clean: false,
             geometry: g,
         };
         pmem.write(SB_OFFSETS[0], &sb.encode());
@@ -75,6 +78,10 @@ impl<P: Pmem> Store<P> {
             geometry: g,
             sb,
             sb_copy: 0,
+            opened: Opened {
+                last_run: LastRun::Fresh,
+                replayed: false,
+            },
             seq: 0,
             entries: vec![None; g.dir_entries as usize],
             index: BTreeMap::new(),
@@ -87,6 +94,12 @@ impl<P: Pmem> Store<P> {
     pub fn open(mut pmem: P) -> Result<Store<P>, OpenError> {
         let (sb, copy) = layout::read_superblock(&pmem).map_err(OpenError::NotFormatted)?;
         let g = sb.geometry;
+        let last_run = if sb.clean {
+            LastRun::ShutDown
+        } else {
+            LastRun::Interrupted
+        };
+        let replayed = log::pending(&pmem, &g).map_err(OpenError::Log)?;
         let seq = log::recover(&mut pmem, &g).map_err(OpenError::Log)?;
         let report = fsck::check(&pmem);
         if !report.is_clean() {
@@ -97,6 +110,7 @@ impl<P: Pmem> Store<P> {
         let sb = Superblock {
             seq: sb.seq + 1,
             generation: sb.generation + 1,
+            clean: false,
             geometry: g,
         };
         let other = 1 - copy;
@@ -123,11 +137,50 @@ impl<P: Pmem> Store<P> {
             geometry: g,
             sb,
             sb_copy: other,
+            opened: Opened { last_run, replayed },
             seq,
             entries,
             index,
             bitmap: Bitmap::from_words(words, g.data_pages),
         })
+    }
+
+    /// What opening found: how the last run ended, and whether a
+    /// transaction was replayed.
+    pub fn opened(&self) -> Opened {
+        self.opened
+    }
+
+    /// Marks the store shut down cleanly: the next open will know the run
+    /// ended on purpose. Any change after this clears the mark again
+    /// first, so the flag never claims more than is true.
+    pub fn shutdown(&mut self) {
+        self.write_superblock(true);
+    }
+
+    /// Clears the clean mark before a change (once per run after a
+    /// [`Store::shutdown`]; a no-op otherwise).
+    fn mark_dirty(&mut self) {
+        if self.sb.clean {
+            self.write_superblock(false);
+        }
+    }
+
+    /// Writes the next superblock (clean flag `clean`) to the copy not in
+    /// force, flushed and fenced: a torn write fails its checksum and the
+    /// copy in force stays.
+    fn write_superblock(&mut self, clean: bool) {
+        let sb = Superblock {
+            seq: self.sb.seq + 1,
+            clean,
+            ..self.sb
+        };
+        let other = 1 - self.sb_copy;
+        self.pmem.write(SB_OFFSETS[other], &sb.encode());
+        self.pmem.flush(SB_OFFSETS[other], SB_LEN as u64);
+        self.pmem.fence();
+        self.sb = sb;
+        self.sb_copy = other;
     }
 
     /// The geometry.
@@ -195,6 +248,7 @@ impl<P: Pmem> Store<P> {
     /// Commits a new directory entry `index` and the bitmap words
     /// `words`, then updates the in-memory directory.
     fn commit(&mut self, index: u32, entry: Option<Entry>, words: core::ops::Range<usize>) {
+        self.mark_dirty();
         let g = self.geometry;
         let mut txn = Txn::new();
         let bytes = entry
@@ -408,11 +462,35 @@ impl<P: Pmem> Store<P> {
     /// Writes `bytes` into `id`'s data area at `offset`. Durable on return
     /// (but not atomic: a cut mid-way may leave part of it written).
     pub fn write(&mut self, id: ObjId, offset: u64, bytes: &[u8]) -> Result<(), StoreError> {
-        for (off, r) in self.pieces(id, offset, bytes.len())? {
+        let pieces = self.pieces(id, offset, bytes.len())?;
+        self.mark_dirty();
+        for (off, r) in pieces {
             self.pmem.write(off, &bytes[r.clone()]);
             self.pmem.flush(off, r.len() as u64);
         }
         self.pmem.fence();
         Ok(())
     }
+}
+
+/// How the run before this one ended, as the superblock's clean flag says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LastRun {
+    /// The store was just formatted: there was none.
+    Fresh,
+    /// It was shut down cleanly ([`Store::shutdown`]) and nothing changed
+    /// after.
+    ShutDown,
+    /// It ended without a shutdown: a power cut, or a crash.
+    Interrupted,
+}
+
+/// What opening the store found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Opened {
+    /// How the last run ended.
+    pub last_run: LastRun,
+    /// Whether a committed transaction the last run had not applied was
+    /// replayed.
+    pub replayed: bool,
 }

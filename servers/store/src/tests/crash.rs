@@ -75,7 +75,12 @@ fn verify(image: Vec<u8>, states: [&Model; 2], torn: Torn, stats: &mut Stats) ->
     let report = crate::fsck::check(&raw);
     assert!(report.is_clean(), "un-recovered image:\n{report}");
     stats.pending += u64::from(report.pending.is_some());
+    let pending = report.pending.is_some();
     let store = Store::open(raw).expect("every cut recovers");
+    // A cut run never shut down; opening says so, and says whether it had
+    // a committed transaction to replay.
+    assert_eq!(store.opened().last_run, crate::LastRun::Interrupted);
+    assert_eq!(store.opened().replayed, pending);
     let report = store.check();
     assert!(report.is_clean(), "recovered image:\n{report}");
     let (list, _) = store.list(0, usize::MAX);

@@ -5,6 +5,7 @@
 mod corrupt;
 mod crash;
 mod server;
+mod shutdown;
 
 use protocols::object::{BASE_OFFSET, HEADER_OFFSET, ObjFlags, ObjHeader, ObjId, Perms, SLOT_SIZE};
 
