@@ -135,6 +135,12 @@ pub fn build_and_switch(
         let stop = e.base.saturating_add(e.length).div_ceil(PAGE_SIZE) * PAGE_SIZE;
         map_range(&mut m, hhdm() + start, start, stop - start, KERNEL_DATA)?;
     }
+    // The NVDIMM is in no memory-map entry the HHDM covers, yet the kernel
+    // reads and writes objects kept there (kernel state objects in the
+    // store, the headers of persistent objects): map it write-back.
+    if let Some((base, len)) = crate::acpi::pmem_range() {
+        map_range(&mut m, hhdm() + base, base, len, KERNEL_DATA)?;
+    }
     // SAFETY: the new tables map the kernel image at its link address, the
     // HHDM over every region the kernel reaches (the boot stack and loader
     // data included), so execution continues unchanged.

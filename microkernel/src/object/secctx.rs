@@ -273,7 +273,13 @@ pub fn get_or_load(id: ObjId) -> Result<Arc<SecCtx>, SysError> {
         return Ok(c.clone());
     }
     let obj = table::get(id).ok_or(SysError::NotFound)?;
-    let h = read_header(&obj)?;
+    let h = read_header(&obj).inspect_err(|e| {
+        if let KsoUseError::Bad(why) = e {
+            crate::kprintln!(
+                "kso: quarantined security context {id}: its record is corrupt ({why:?}); not used"
+            );
+        }
+    })?;
     let ctx = Arc::new(SecCtx {
         id,
         obj,
@@ -285,6 +291,14 @@ pub fn get_or_load(id: ObjId) -> Result<Arc<SecCtx>, SysError> {
         roots: IrqMutex::new(Vec::new()),
     });
     Ok(CTXS.lock().entry(id).or_insert(ctx).clone())
+}
+
+/// Drops the cached context `id` (its object was replaced or deleted):
+/// the next attach reads the object in the table then. Roots already
+/// built from it keep their entries until the context is invalidated.
+pub fn forget(id: ObjId) {
+    let gone = CTXS.lock().remove(&id);
+    drop(gone);
 }
 
 /// The cached context `id`, if the kernel has read it.

@@ -277,7 +277,14 @@ impl ObjSpace {
     /// Reads view object `view` (every field checked) and makes it the
     /// view: its slot table replaces the current one.
     pub fn attach_view(&self, view: Arc<KObject>) -> Result<(), SysError> {
-        let slots = read_view(&view)?;
+        let slots = read_view(&view).inspect_err(|e| {
+            if *e == SysError::InvalidArgument {
+                crate::kprintln!(
+                    "kso: quarantined view {}: its record is corrupt; not used",
+                    view.id
+                );
+            }
+        })?;
         let mut inner = self.inner.lock();
         inner.clear_all(None);
         inner.slots = slots;

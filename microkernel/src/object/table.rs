@@ -373,6 +373,9 @@ pub fn attach_persistent(
     // longer gives this object: nobody keeps them mapped.
     if let Some(old) = old {
         old.revoke();
+        if old.flags.contains(ObjFlags::KSO) {
+            super::secctx::forget(old.id);
+        }
     }
     Ok(obj)
 }
@@ -390,6 +393,9 @@ pub fn detach_persistent(id: ObjId) -> Result<(), SysError> {
     // The store may hand its frames to the next object it creates.
     if let Some(old) = removed {
         old.revoke();
+        if old.flags.contains(ObjFlags::KSO) {
+            super::secctx::forget(old.id);
+        }
     }
     Ok(())
 }
