@@ -99,6 +99,19 @@ pub fn run(sets: Sets, icount: bool) -> Result<ExitCode> {
             &figures,
             true,
         );
+        let txn = txn_figures()?;
+        print_table(
+            "host: durable transactions (ns per operation; flush + fence each)",
+            &txn,
+            false,
+        );
+        let median = |n: &str| txn.iter().find(|f| f.name == n).map(|f| f.median);
+        if let (Some(tx), Some(raw)) = (median("txn commit 64B"), median("unlogged persist 64B")) {
+            println!(
+                "Transaction commit, 64-byte update: {:.1}x an unlogged persistent store",
+                tx / raw
+            );
+        }
     }
     if sets.guest {
         let figures = guest_figures(icount)?;
@@ -120,6 +133,21 @@ pub fn run(sets: Sets, icount: bool) -> Result<ExitCode> {
 /// The invariant-pointer chase benchmark, run natively on the host.
 fn host_figures() -> Result<Vec<Figure>> {
     eprintln!("xtask: running the host pointer-chase benchmark …");
+    host_bench("objects", "objects-bench")
+}
+
+/// The durable-transaction benchmark (`servers/txn`), run natively on the
+/// host over DRAM with the runtime's flush (`clwb`/`clflushopt`/`clflush`)
+/// and fence: commit latency of a small update against the same bytes
+/// stored and flushed without a log.
+fn txn_figures() -> Result<Vec<Figure>> {
+    eprintln!("xtask: running the host durable-transaction benchmark …");
+    host_bench("txn", "txn-bench")
+}
+
+/// Runs host benchmark binary `bin` of package `package` (built with its
+/// `bench` feature) and parses the `bench:` lines it prints.
+fn host_bench(package: &str, bin: &str) -> Result<Vec<Figure>> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = std::process::Command::new(cargo)
         .args([
@@ -127,17 +155,17 @@ fn host_figures() -> Result<Vec<Figure>> {
             "--quiet",
             "--release",
             "-p",
-            "objects",
+            package,
             "--features",
             "bench",
             "--bin",
-            "objects-bench",
+            bin,
         ])
         .output()
-        .map_err(|e| XtaskError::CommandFailed(format!("cannot run objects-bench: {e}")))?;
+        .map_err(|e| XtaskError::CommandFailed(format!("cannot run {bin}: {e}")))?;
     if !out.status.success() {
         return Err(XtaskError::CommandFailed(format!(
-            "objects-bench failed:\n{}",
+            "{bin} failed:\n{}",
             String::from_utf8_lossy(&out.stderr)
         )));
     }

@@ -53,13 +53,19 @@ fn usage() -> u64 {
     2
 }
 
-/// Every object in the store.
+/// Every object of the workload's size in the store.
 fn all_objects(c: &mut StoreClient) -> Result<Vec<ObjId>, pstore::StoreCallError> {
     let mut out = Vec::new();
     let mut cursor = 0;
     loop {
         let page = c.list(cursor, protocols::objstore::MAX_LIST as u8)?;
-        out.extend(page.objects.iter().map(|i| i.id));
+        // Only the workload's own objects: servers keep objects too.
+        out.extend(
+            page.objects
+                .iter()
+                .filter(|i| i.size == pstore::OBJ_SIZE && i.key.is_nil())
+                .map(|i| i.id),
+        );
         match page.next {
             Some(n) => cursor = n,
             None => return Ok(out),
