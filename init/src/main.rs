@@ -1,4 +1,5 @@
-//! `init`, the first user program: starts the object store (`objstore`),
+//! `init`, the first user program: starts the object store (`objstore`)
+//! and the other servers under its [`supervisor`],
 //! prints its banner, then runs the shell on the serial console until the
 //! machine powers off. The shell's logic is
 //! the `shell` crate; this file only connects it to the system calls.
@@ -11,14 +12,18 @@
 
 extern crate alloc;
 
+mod names;
 mod objects;
+mod posix;
 mod store;
+mod supervisor;
 
 use alloc::vec::Vec;
 use core::time::Duration;
 
 use protocols::debug::{MemStats, ThreadInfo};
 use protocols::exit::GuestExit;
+use protocols::ipc::{CallError, TransportError};
 use protocols::object::{ObjId, ObjInfo, Perms};
 use protocols::objstore::CheckReport;
 use protocols::syscall::SysError;
@@ -35,7 +40,11 @@ const MAX_READ_FAILURES: u32 = 100;
 fn main(_args: &str) -> u64 {
     // The object store first: it serves persistent objects to the shell and
     // every program (it says why when there is no NVDIMM).
-    supervise_objstore();
+    if let Err(e) = supervisor::start("objstore", "objstore", "") {
+        println!("init: cannot start objstore: {e}");
+    }
+    names::start();
+    posix::start();
     println!("init: Perennial shell ready");
     let mut kernel = Kernel::default();
     let mut session = Session::new();
@@ -63,43 +72,14 @@ fn main(_args: &str) -> u64 {
     }
 }
 
-/// Most times `init` restarts a store that faulted.
-const MAX_STORE_RESTARTS: u32 = 5;
-
-/// Starts `objstore`, and restarts it (a new incarnation: its clients get
-/// `ServerRestarted` and rebind) when it ends with a failure, a few times.
-fn supervise_objstore() {
-    let first = match sys::program_spawn("objstore", "") {
-        Ok(id) => id,
-        Err(e) => {
-            println!("init: cannot start objstore: {e}");
-            return;
-        }
-    };
-    // The supervisor thread is never joined: it lives as long as `init`.
-    drop(runtime::thread::spawn(move || {
-        let mut id = first;
-        for _ in 0..MAX_STORE_RESTARTS {
-            match sys::program_wait(id, 0) {
-                Ok(0) | Err(_) => return,
-                Ok(code) => println!("init: objstore ended ({code:#x}); restarting it"),
-            }
-            match sys::program_spawn("objstore", "") {
-                Ok(next) => id = next,
-                Err(e) => {
-                    println!("init: cannot restart objstore: {e}");
-                    return;
-                }
-            }
-        }
-    }));
-}
-
 /// The shell's [`System`], through system calls.
 #[derive(Default)]
 struct Kernel {
     objects: objects::Objects,
     store: store::StoreLink,
+    servers: supervisor::Servers,
+    names: names::NamesLink,
+    posix: posix::PosixLink,
 }
 
 impl System for Kernel {
@@ -128,6 +108,15 @@ impl System for Kernel {
     }
 
     fn poweroff(&mut self, status: GuestExit) -> Result<(), SysError> {
+        // A clean power-off tells the store, so the next boot knows the run
+        // ended on purpose; a power cut (`powercut`) tells nobody.
+        if status != GuestExit::PowerCut {
+            match self.store.shutdown() {
+                // No store (no persistent memory): nothing to tell.
+                Ok(()) | Err(CallError::Transport(TransportError::Sys(SysError::NotFound))) => {}
+                Err(e) => println!("init: the object store was not told of the shutdown: {e:?}"),
+            }
+        }
         Err(sys::poweroff(status))
     }
 
@@ -213,5 +202,17 @@ impl System for Kernel {
 
     fn store_check(&mut self) -> Result<CheckReport, StoreCallError> {
         self.store.check()
+    }
+
+    fn supervisor(&mut self) -> Option<&mut dyn shell::servers::Supervisor> {
+        Some(&mut self.servers)
+    }
+
+    fn files(&mut self) -> Option<&mut dyn shell::files::FileSystem> {
+        self.posix.files()
+    }
+
+    fn names(&mut self) -> Option<&mut dyn shell::names::Names> {
+        Some(&mut self.names)
     }
 }

@@ -23,12 +23,15 @@ pub fn workspace_root() -> PathBuf {
 /// command line); each lands on the image as `/boot/<binary>`. `init` is
 /// started by the kernel; the others are started from the shell
 /// (`run NAME`).
-pub const PROGRAMS: [(&str, &str, &str); 5] = [
+pub const PROGRAMS: [(&str, &str, &str); 8] = [
     ("init", "init", "init"),
     ("objstore", "objstore", "objstore"),
+    ("posix", "posix", "posix"),
+    ("posix", "wc", "wc"),
     ("utest", "utest", "utest"),
     ("utest", "ubench", "ubench"),
     ("utest", "pcut", "pcut"),
+    ("utest", "ptx", "ptx"),
 ];
 
 /// A module the system boots with, as named in `limine.conf`.
@@ -53,14 +56,35 @@ pub struct Built {
     pub modules: Vec<BuiltModule>,
 }
 
+/// Every package built for the kernel's target — the kernel, the programs,
+/// the naming programs and one server per line of
+/// `nomenclature/resolvers.toml` — and the features that turn the resolver
+/// crates' server programs on. The build and the lint use the same list.
+pub fn guest_packages() -> Result<(Vec<String>, Vec<String>)> {
+    let resolvers = crate::resolvers::programs()?;
+    let mut packages: Vec<String> = vec!["microkernel".into()];
+    let named = PROGRAMS
+        .iter()
+        .map(|(package, _, _)| *package)
+        .chain(crate::resolvers::PROGRAMS.iter().map(|p| p.0))
+        .chain(resolvers.iter().map(|r| r.package.as_str()));
+    for package in named {
+        if !packages.iter().any(|p| p == package) {
+            packages.push(package.to_string());
+        }
+    }
+    let features = resolvers.iter().map(|r| r.feature()).collect();
+    Ok((packages, features))
+}
+
 /// Builds the kernel, the loader and every module.
 pub fn build_all(release: bool) -> Result<Built> {
     let profile = if release { "release" } else { "debug" };
     // The kernel and the programs share a target: one cargo run builds both.
-    let mut packages = vec!["microkernel"];
-    packages.extend(PROGRAMS.iter().map(|(package, _, _)| *package));
-    packages.dedup();
-    cargo_build(&packages, KERNEL_TARGET, release)?;
+    let (packages, features) = guest_packages()?;
+    let packages: Vec<&str> = packages.iter().map(String::as_str).collect();
+    let resolvers = crate::resolvers::programs()?;
+    cargo_build_with(&packages, &features, KERNEL_TARGET, release)?;
     cargo_build(&["loader"], LOADER_TARGET, release)?;
     let out = |target: &str, file: &str| {
         PathBuf::from("target")
@@ -73,7 +97,10 @@ pub fn build_all(release: bool) -> Result<Built> {
         loader: out(LOADER_TARGET, "loader.efi"),
         modules: PROGRAMS
             .iter()
-            .map(|(_, binary, cmdline)| BuiltModule {
+            .map(|(_, binary, cmdline)| (*binary, *cmdline))
+            .chain(crate::resolvers::PROGRAMS.iter().map(|(_, b)| (*b, *b)))
+            .chain(resolvers.iter().map(|r| (&*r.package, &*r.package)))
+            .map(|(binary, cmdline)| BuiltModule {
                 name: binary.to_string(),
                 cmdline: cmdline.to_string(),
                 path: out(KERNEL_TARGET, binary),
@@ -83,11 +110,24 @@ pub fn build_all(release: bool) -> Result<Built> {
 }
 
 fn cargo_build(packages: &[&str], target: &str, release: bool) -> Result<()> {
+    cargo_build_with(packages, &[], target, release)
+}
+
+/// `cargo build` of `packages` with `features` (`package/feature`) on.
+fn cargo_build_with(
+    packages: &[&str],
+    features: &[String],
+    target: &str,
+    release: bool,
+) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.args(["build", "--quiet", "--target", target]);
     for package in packages {
         cmd.args(["--package", package]);
+    }
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
     }
     if release {
         cmd.arg("--release");

@@ -10,6 +10,7 @@ mod host;
 mod image;
 mod pmem;
 mod qemu;
+mod resolvers;
 mod testing;
 
 use std::path::PathBuf;
@@ -111,6 +112,10 @@ struct TestArgs {
     /// Skip the host unit tests.
     #[arg(long)]
     no_host: bool,
+    /// The long power-cut campaigns: ten times the cuts of each (for a
+    /// soak run; the default suite keeps CI under its time limit).
+    #[arg(long)]
+    long: bool,
 }
 
 /// The loader choice on the command line.
@@ -171,7 +176,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }),
         Command::Run(args) => run(&args),
-        Command::Test(args) => testing::run(args.only.as_deref(), !args.no_host),
+        Command::Test(args) => testing::run(args.only.as_deref(), !args.no_host, args.long),
         Command::Bench(args) => bench::run(
             bench::Sets {
                 host: !args.guest_only,

@@ -335,6 +335,9 @@ pub fn describe(exit: Exit) -> String {
         Exit::Guest(GuestExit::KernelPanic) => "kernel panic".into(),
         Exit::Guest(GuestExit::LoaderError) => "the loader could not boot the kernel".into(),
         Exit::Guest(GuestExit::TestFailure) => "in-guest tests failed".into(),
+        Exit::Guest(GuestExit::PowerCut) => {
+            "power cut from the shell (`cargo xtask run` on the same pmem file recovers)".into()
+        }
         Exit::Status(0) => "powered off".into(),
         Exit::Status(code) => format!("QEMU exited with status {code}"),
         Exit::Timeout => "killed: timeout".into(),
@@ -351,6 +354,6 @@ pub fn status_code(exit: Exit) -> u8 {
         Exit::Guest(GuestExit::LoaderError) => 3,
         Exit::Status(_) => 4,
         Exit::Timeout => 124,
-        Exit::Cut => 137,
+        Exit::Cut | Exit::Guest(GuestExit::PowerCut) => 137,
     }
 }

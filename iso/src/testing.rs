@@ -10,6 +10,7 @@ use std::time::Instant;
 use std::time::Duration;
 
 use perennial_tests::campaign::Campaign;
+use perennial_tests::reboots::Reboots;
 use perennial_tests::{Boot, Broken, Firmware as ScenarioFirmware, Loader, Pmem, Scenario};
 
 use crate::artifacts::{self, Built};
@@ -25,8 +26,12 @@ struct Tally {
     skipped: u64,
 }
 
-/// Runs the suite; `only` narrows the QEMU scenarios and skips host tests.
-pub fn run(only: Option<&str>, with_host: bool) -> Result<ExitCode> {
+/// `--long` multiplies every campaign's cuts by this.
+const LONG_FACTOR: usize = 10;
+
+/// Runs the suite; `only` narrows the QEMU scenarios and skips host tests;
+/// `long` runs the long power-cut campaigns.
+pub fn run(only: Option<&str>, with_host: bool, long: bool) -> Result<ExitCode> {
     let started = Instant::now();
     let mut tally = Tally::default();
     if with_host && only.is_none() {
@@ -69,11 +74,22 @@ pub fn run(only: Option<&str>, with_host: bool) -> Result<ExitCode> {
     let campaigns: Vec<Campaign> = perennial_tests::campaigns()
         .into_iter()
         .filter(|c| only.is_none_or(|o| c.name.contains(o)))
+        .map(|mut c| {
+            if long {
+                c.cuts *= LONG_FACTOR;
+            }
+            c
+        })
+        .collect();
+    let reboots: Vec<Reboots> = perennial_tests::reboots()
+        .into_iter()
+        .filter(|r| only.is_none_or(|o| r.name.contains(o)))
         .collect();
     // Campaigns are long: start them first so they overlap the scenarios.
     let jobs_list: Vec<Job> = campaigns
         .into_iter()
         .map(Job::Campaign)
+        .chain(reboots.into_iter().map(Job::Reboots))
         .chain(scenarios.into_iter().map(Job::Scenario))
         .collect();
     let queue = Mutex::new(jobs_list.into_iter());
@@ -92,6 +108,7 @@ pub fn run(only: Option<&str>, with_host: bool) -> Result<ExitCode> {
                     let result = match &job {
                         Job::Scenario(scenario) => run_one(scenario, &built, limine.as_ref()),
                         Job::Campaign(campaign) => run_campaign(campaign, &built),
+                        Job::Reboots(reboots) => run_reboots(reboots, &built),
                     };
                     print_result(job.name(), &result);
                     results
@@ -166,6 +183,7 @@ fn print_result(name: &str, result: &Result<RunResult>) {
 enum Job {
     Scenario(Scenario),
     Campaign(Campaign),
+    Reboots(Reboots),
 }
 
 impl Job {
@@ -173,6 +191,7 @@ impl Job {
         match self {
             Job::Scenario(s) => s.name,
             Job::Campaign(c) => c.name,
+            Job::Reboots(r) => r.name,
         }
     }
 }
@@ -189,18 +208,6 @@ fn stem(name: &str) -> String {
 /// all of them together. The seed is printed so a failure can be replayed
 /// with `PERENNIAL_SEED`.
 fn run_campaign(campaign: &Campaign, built: &Built) -> Result<RunResult> {
-    let dir = PathBuf::from("target/test-runs");
-    let stem = stem(campaign.name);
-    let spec = ImageSpec::system(built, LoaderChoice::Builtin, "");
-    let iso = image::assemble(&spec, &dir.join(format!("{stem}.iso")))?;
-    let pmem = pmem::prepare(&dir.join(format!("{stem}.pmem")), campaign.pmem_size, true)?;
-    let machine = Machine {
-        iso,
-        firmware: Firmware::Uefi,
-        pmem: Some(pmem),
-        gdb: false,
-        icount: false,
-    };
     let seed = std::env::var("PERENNIAL_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -214,29 +221,88 @@ fn run_campaign(campaign: &Campaign, built: &Built) -> Result<RunResult> {
         campaign.name, campaign.cuts
     );
     let mut rng = SplitMix(seed);
-    let mut outcomes = Vec::new();
-    for round in 0..=campaign.cuts {
-        let (script, cut) = if round < campaign.cuts {
-            let (lo, hi) = campaign.cut_window;
-            let span = (hi - lo).as_millis().max(1) as u64;
-            let delay = lo + Duration::from_millis(rng.next() % span);
-            let script = campaign
-                .work_script
-                .replace("{seed}", &(rng.next() >> 1).to_string());
-            (
-                script,
-                Some(qemu::Cut {
-                    marker: Some(campaign.ready_marker.to_string()),
-                    delay,
-                }),
-            )
-        } else {
-            (campaign.final_script.to_string(), None)
+    let rounds = (0..=campaign.cuts).map(|round| {
+        if round == campaign.cuts {
+            return (campaign.final_script.to_string(), None);
+        }
+        let (lo, hi) = campaign.cut_window;
+        let span = (hi - lo).as_millis().max(1) as u64;
+        let delay = lo + Duration::from_millis(rng.next() % span);
+        let script = campaign
+            .work_script
+            .replace("{seed}", &(rng.next() >> 1).to_string());
+        let cut = qemu::Cut {
+            marker: Some(campaign.ready_marker.to_string()),
+            delay,
         };
+        (script, Some(cut))
+    });
+    let rounds: Vec<_> = rounds.collect();
+    let outcomes = boot_rounds(
+        campaign.name,
+        campaign.pmem_size,
+        rounds,
+        campaign.boot_timeout,
+        built,
+    )?;
+    let dir = PathBuf::from("target/test-runs");
+    Ok(match (campaign.check)(&outcomes) {
+        Ok(()) => RunResult::Passed { banner_after: None },
+        Err(why) => RunResult::Failed(format!(
+            "{why}\n(seed {seed}; consoles: {}/{}-boot*.log)",
+            dir.display(),
+            stem(campaign.name)
+        )),
+    })
+}
+
+/// Runs a reboot sequence: each script in its own boot, on one pmem file.
+fn run_reboots(reboots: &Reboots, built: &Built) -> Result<RunResult> {
+    let rounds = reboots.scripts.iter().map(|s| (s.clone(), None)).collect();
+    let outcomes = boot_rounds(
+        reboots.name,
+        reboots.pmem_size,
+        rounds,
+        reboots.boot_timeout,
+        built,
+    )?;
+    Ok(match (reboots.check)(&outcomes) {
+        Ok(()) => RunResult::Passed { banner_after: None },
+        Err(why) => RunResult::Failed(format!(
+            "{why}\n(consoles: target/test-runs/{}-boot*.log)",
+            stem(reboots.name)
+        )),
+    })
+}
+
+/// Boots the system once per round on one fresh pmem file of `pmem_size`
+/// bytes, typing the round's script and cutting the power where the round
+/// says; every console goes to `target/test-runs/<name>-bootN.log`.
+fn boot_rounds(
+    name: &str,
+    pmem_size: u64,
+    rounds: Vec<(String, Option<qemu::Cut>)>,
+    timeout: Duration,
+    built: &Built,
+) -> Result<Vec<perennial_tests::Outcome>> {
+    let dir = PathBuf::from("target/test-runs");
+    let stem = stem(name);
+    let spec = ImageSpec::system(built, LoaderChoice::Builtin, "");
+    let iso = image::assemble(&spec, &dir.join(format!("{stem}.iso")))?;
+    let pmem = pmem::prepare(&dir.join(format!("{stem}.pmem")), pmem_size, true)?;
+    let machine = Machine {
+        iso,
+        firmware: Firmware::Uefi,
+        pmem: Some(pmem),
+        gdb: false,
+        icount: false,
+    };
+    let mut outcomes = Vec::new();
+    for (round, (script, cut)) in rounds.into_iter().enumerate() {
         let report = qemu::session(
             &machine,
             Input::Script(script.into_bytes()),
-            Some(campaign.boot_timeout),
+            Some(timeout),
             false,
             cut.as_ref(),
         )?;
@@ -249,13 +315,7 @@ fn run_campaign(campaign: &Campaign, built: &Built) -> Result<RunResult> {
             banner_after: report.banner_after,
         });
     }
-    Ok(match perennial_tests::campaign::check(&outcomes) {
-        Ok(()) => RunResult::Passed { banner_after: None },
-        Err(why) => RunResult::Failed(format!(
-            "{why}\n(seed {seed}; consoles: {}/{stem}-boot*.log)",
-            dir.display()
-        )),
-    })
+    Ok(outcomes)
 }
 
 /// A small seeded generator (SplitMix64) for cut moments and workload seeds.
@@ -345,9 +405,32 @@ fn image_spec(boot: &Boot, built: &Built, loader: LoaderChoice) -> ImageSpec {
 
 /// Formatting and lints, each target with its own flags: a warning is a
 /// failure here, so what lands is `cargo fmt` and `cargo clippy` clean.
+/// Clippy over everything built for the kernel's target, with the
+/// resolver servers' features on (the list the build uses).
+fn guest_clippy_args() -> Vec<String> {
+    let mut args: Vec<String> = ["clippy", "--quiet", "--release", "--target"]
+        .map(String::from)
+        .into();
+    args.push(artifacts::KERNEL_TARGET.into());
+    match artifacts::guest_packages() {
+        Ok((packages, features)) => {
+            for p in packages {
+                args.extend(["-p".into(), p]);
+            }
+            if !features.is_empty() {
+                args.extend(["--features".into(), features.join(",")]);
+            }
+        }
+        // The build reports the broken list; lint what is certain.
+        Err(_) => args.extend(["-p".into(), "microkernel".into()]),
+    }
+    args
+}
+
 fn lint() -> Vec<(&'static str, bool)> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let deny = ["--", "-D", "warnings"];
+    let guest = guest_clippy_args();
     let runs: [(&str, Vec<&str>); 4] = [
         ("lint/rustfmt", vec!["fmt", "--all", "--check"]),
         (
@@ -370,19 +453,7 @@ fn lint() -> Vec<(&'static str, bool)> {
         (
             "lint/clippy-kernel-and-programs",
             [
-                &[
-                    "clippy",
-                    "--quiet",
-                    "--release",
-                    "--target",
-                    artifacts::KERNEL_TARGET,
-                    "-p",
-                    "microkernel",
-                    "-p",
-                    "init",
-                    "-p",
-                    "utest",
-                ][..],
+                &guest.iter().map(String::as_str).collect::<Vec<_>>()[..],
                 &deny,
             ]
             .concat(),

@@ -22,15 +22,19 @@ pub enum GuestExit {
     LoaderError = 0x12,
     /// An in-guest test suite ran and at least one test failed.
     TestFailure = 0x13,
+    /// The shell's `powercut`: the machine stopped at once, with nothing
+    /// flushed and no shutdown path run — what a power cut leaves.
+    PowerCut = 0x14,
 }
 
 impl GuestExit {
     /// Every code, for tables and round-trip tests.
-    pub const ALL: [GuestExit; 4] = [
+    pub const ALL: [GuestExit; 5] = [
         GuestExit::Success,
         GuestExit::KernelPanic,
         GuestExit::LoaderError,
         GuestExit::TestFailure,
+        GuestExit::PowerCut,
     ];
 
     /// The status QEMU's process exits with when the guest writes this code.

@@ -248,6 +248,12 @@ syscalls! {
     /// `obj_pmem_detach(id_lo: u64, id_hi: u64)` → 0. The owner of the
     /// persistent memory removes a persistent object from the object table.
     ObjPmemDetach = 35, args: 2;
+    /// `program_kill(id: u64)` → 0. Ends program `id`, which the caller
+    /// spawned and which still runs (else `NotFound`), with exit code
+    /// [`EXIT_KILLED`]: its threads end when they next leave the kernel,
+    /// and calls other programs' threads are making into it return
+    /// `ServerFaulted`. How a supervisor stops a server (`server kill`).
+    ProgramKill = 36, args: 1;
 }
 
 /// Longest service name.
@@ -270,6 +276,9 @@ pub const EXIT_SECURITY_FAULT: u64 = EXIT_FAULT | 14;
 /// Exit codes at or above this are the kernel's: `EXIT_FAULT | vector` for a
 /// program ended by CPU exception `vector`.
 pub const EXIT_FAULT: u64 = 0x8000_0000;
+
+/// Exit code of a program its spawner ended with `program_kill`.
+pub const EXIT_KILLED: u64 = EXIT_FAULT + 0x100;
 
 /// The exception vector that ended a program, if its exit code says so.
 pub const fn fault_vector(code: u64) -> Option<u8> {

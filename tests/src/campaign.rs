@@ -37,6 +37,9 @@ pub struct Campaign {
     pub final_script: &'static str,
     /// How long one boot may take.
     pub boot_timeout: Duration,
+    /// What must hold over every boot's outcome ([`check`] for `pcut`
+    /// workloads).
+    pub check: fn(&[Outcome]) -> Result<(), String>,
 }
 
 /// An object as a dump or an acknowledgement describes it.
@@ -61,11 +64,17 @@ pub enum Ack {
 /// cut interrupted (no newline) is not counted: the operation may be
 /// durable, but its acknowledgement never fully reached the console.
 pub fn acks(console: &str) -> Vec<Ack> {
+    acks_of(console, "pcut")
+}
+
+/// [`acks`] of workload `prefix` (`pcut`, `ptx`).
+pub fn acks_of(console: &str, prefix: &str) -> Vec<Ack> {
     let complete = &console[..console.rfind('\n').map_or(0, |end| end + 1)];
+    let marker = format!("{prefix}: ack ");
     complete
         .lines()
         .filter_map(|l| {
-            let rest = &l[l.find("pcut: ack ")? + "pcut: ack ".len()..];
+            let rest = &l[l.find(&marker)? + marker.len()..];
             let words: Vec<&str> = rest.split_whitespace().collect();
             match words.as_slice() {
                 ["create" | "write", id, len, fnv] => {
@@ -88,14 +97,22 @@ fn content(len: &str, fnv: &str) -> Option<Content> {
 /// The store's contents as a boot's dump printed them; `Err` when the dump
 /// is missing or its count disagrees with its lines.
 pub fn dump(console: &str) -> Result<BTreeMap<String, Content>, String> {
+    dump_of(console, "pcut")
+}
+
+/// [`dump`] of workload `prefix`; a `<prefix>: damaged` line (the
+/// workload found a record or structure broken) is an error too.
+pub fn dump_of(console: &str, prefix: &str) -> Result<BTreeMap<String, Content>, String> {
+    if let Some(damaged) = crate::console::line(console, &format!("{prefix}: damaged")) {
+        return Err(format!("the workload found damage: {damaged:?}"));
+    }
+    let object = format!("{prefix}: object ");
     let mut objects = BTreeMap::new();
     for line in console.lines() {
-        let Some(at) = line.find("pcut: object ") else {
+        let Some(at) = line.find(&object) else {
             continue;
         };
-        let words: Vec<&str> = line[at + "pcut: object ".len()..]
-            .split_whitespace()
-            .collect();
+        let words: Vec<&str> = line[at + object.len()..].split_whitespace().collect();
         let [id, len, fnv] = words.as_slice() else {
             return Err(format!("malformed dump line {line:?}"));
         };
@@ -104,10 +121,10 @@ pub fn dump(console: &str) -> Result<BTreeMap<String, Content>, String> {
             return Err(format!("object {id} listed twice"));
         }
     }
-    let done = crate::console::line(console, "pcut: dump done ")
-        .ok_or("no `pcut: dump done` line: the dump did not finish")?;
-    let count =
-        crate::console::number_after(done, "pcut: dump done ").ok_or("malformed dump count")?;
+    let done_marker = format!("{prefix}: dump done ");
+    let done = crate::console::line(console, &done_marker)
+        .ok_or_else(|| format!("no `{done_marker}` line: the dump did not finish"))?;
+    let count = crate::console::number_after(done, &done_marker).ok_or("malformed dump count")?;
     if count != objects.len() as u64 {
         return Err(format!(
             "dump says {count} objects but listed {}",
@@ -121,6 +138,16 @@ pub fn dump(console: &str) -> Result<BTreeMap<String, Content>, String> {
 /// with that boot's acknowledgements applied, `fsck: clean` every time, the
 /// planned exits, and that the workload made progress.
 pub fn check(outcomes: &[Outcome]) -> Result<(), String> {
+    check_with(outcomes, "pcut")
+}
+
+/// [`check`] for the `ptx` (durable transactions) workload.
+pub fn check_ptx(outcomes: &[Outcome]) -> Result<(), String> {
+    check_with(outcomes, "ptx")
+}
+
+/// [`check`] for workload `prefix`, whose lines follow `pcut`'s format.
+pub fn check_with(outcomes: &[Outcome], prefix: &str) -> Result<(), String> {
     let (last, cuts) = outcomes.split_last().ok_or("no boots")?;
     let mut expected: BTreeMap<String, Content> = BTreeMap::new();
     let mut total_acks = 0;
@@ -130,7 +157,7 @@ pub fn check(outcomes: &[Outcome]) -> Result<(), String> {
             let found = crate::console::line(&out.console, "fsck: ").unwrap_or("no fsck output");
             return Err(format!("{boot}: store not clean after recovery: {found}"));
         }
-        let seen = dump(&out.console).map_err(|e| format!("{boot}: {e}"))?;
+        let seen = dump_of(&out.console, prefix).map_err(|e| format!("{boot}: {e}"))?;
         let differing: Vec<&String> = expected
             .keys()
             .chain(seen.keys())
@@ -160,7 +187,7 @@ pub fn check(outcomes: &[Outcome]) -> Result<(), String> {
             ));
         }
         expected = seen;
-        let acked = acks(&out.console);
+        let acked = acks_of(&out.console, prefix);
         total_acks += acked.len();
         for ack in acked {
             match ack {
@@ -239,6 +266,31 @@ mod tests {
     #[test]
     fn a_faithful_campaign_passes() {
         assert_eq!(check(&good()), Ok(()));
+    }
+
+    /// `good()` as the `ptx` workload prints it.
+    fn good_ptx() -> Vec<Outcome> {
+        good()
+            .into_iter()
+            .map(|mut o| {
+                o.console = o
+                    .console
+                    .replace("pcut: ", "ptx: ")
+                    .replace("ack create", "ack write");
+                o
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_transaction_workload_is_checked_the_same_way_and_damage_fails_it() {
+        assert_eq!(check_ptx(&good_ptx()), Ok(()));
+        // The other workload's lines are not this one's.
+        assert!(check_ptx(&good()).is_err());
+        let mut torn = good_ptx();
+        torn[1].console += "ptx: damaged pair 3: record Some(40) bytes, mirror None bytes\n";
+        let why = check_ptx(&torn).unwrap_err();
+        assert!(why.contains("boot 1") && why.contains("damaged"), "{why}");
     }
 
     #[test]

@@ -13,6 +13,7 @@
 pub mod campaign;
 pub mod console;
 pub mod elf_fixture;
+pub mod reboots;
 pub mod scenario;
 pub mod suites;
 
@@ -27,12 +28,25 @@ pub fn all() -> Vec<Scenario> {
     all.extend(suites::objects::scenarios());
     all.extend(suites::ppc::scenarios());
     all.extend(suites::store::scenarios());
+    all.extend(suites::restart::scenarios());
+    all.extend(suites::posix::scenarios());
+    all.extend(suites::names::scenarios());
+    all
+}
+
+/// Every reboot sequence `cargo xtask test` runs.
+pub fn reboots() -> Vec<reboots::Reboots> {
+    let mut all = Vec::new();
+    all.extend(suites::restart::reboots());
     all
 }
 
 /// Every power-cut campaign `cargo xtask test` runs.
 pub fn campaigns() -> Vec<campaign::Campaign> {
-    suites::powercut::campaigns()
+    let mut all = suites::powercut::campaigns();
+    all.extend(suites::names::campaigns());
+    all.extend(suites::posix::campaigns());
+    all
 }
 
 #[cfg(test)]

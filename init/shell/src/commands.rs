@@ -34,8 +34,8 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "echo",
-        args: "WORDS...",
-        about: "print the words",
+        args: "WORDS... [> FILE | >> FILE]",
+        about: "print the words (or write/append them to FILE)",
         run: echo,
     },
     Command {
@@ -93,10 +93,112 @@ pub const COMMANDS: &[Command] = &[
         run: crate::store::fsck,
     },
     Command {
+        name: "cat",
+        args: "FILE...",
+        about: "print files (POSIX layer)",
+        run: crate::files::cat,
+    },
+    Command {
+        name: "rm",
+        args: "FILE...",
+        about: "remove files",
+        run: crate::files::rm,
+    },
+    Command {
+        name: "mv",
+        args: "FROM TO",
+        about: "rename a file or directory",
+        run: crate::files::mv,
+    },
+    Command {
+        name: "cp",
+        args: "FROM TO",
+        about: "copy a file",
+        run: crate::files::cp,
+    },
+    Command {
+        name: "touch",
+        args: "FILE...",
+        about: "create a file or update its modification time",
+        run: crate::files::touch,
+    },
+    Command {
+        name: "stat",
+        args: "PATH...",
+        about: "a file's type, size, object and times",
+        run: crate::files::stat,
+    },
+    Command {
+        name: "ls",
+        args: "[[R:]PATH]",
+        about: "list a directory (hierarchical resolver)",
+        run: crate::names::ls,
+    },
+    Command {
+        name: "mkdir",
+        args: "[R:]PATH",
+        about: "make a directory",
+        run: crate::names::mkdir,
+    },
+    Command {
+        name: "bind",
+        args: "[R:]NAME ID",
+        about: "bind a name to an object",
+        run: crate::names::bind,
+    },
+    Command {
+        name: "unbind",
+        args: "[R:]NAME",
+        about: "remove a name's binding",
+        run: crate::names::unbind,
+    },
+    Command {
+        name: "resolve",
+        args: "[R:]NAME",
+        about: "what a name names (R: a resolver, e.g. attr:type=x)",
+        run: crate::names::resolve,
+    },
+    Command {
+        name: "tag",
+        args: "ID KEY=VALUE...",
+        about: "tag an object (attribute resolver)",
+        run: crate::names::tag,
+    },
+    Command {
+        name: "query",
+        args: "KEY=VALUE...",
+        about: "the objects carrying every tag",
+        run: crate::names::query,
+    },
+    Command {
+        name: "publish",
+        args: "NAME ID",
+        about: "move a current-version name to a new object",
+        run: crate::names::publish,
+    },
+    Command {
+        name: "resolver",
+        args: "list | start NAME",
+        about: "list resolvers, or start and register one",
+        run: crate::names::resolver,
+    },
+    Command {
+        name: "server",
+        args: "[list] | kill NAME",
+        about: "list the supervised servers, or kill one (it restarts)",
+        run: crate::servers::server,
+    },
+    Command {
         name: "poweroff",
         args: "",
         about: "shut the machine down",
         run: poweroff,
+    },
+    Command {
+        name: "powercut",
+        args: "",
+        about: "cut the power: stop at once, nothing flushed or shut down",
+        run: crate::servers::powercut,
     },
 ];
 
@@ -119,6 +221,9 @@ fn help(sys: &mut dyn System, _: &[String]) -> Flow {
 }
 
 fn echo(sys: &mut dyn System, args: &[String]) -> Flow {
+    if let Some(r) = crate::files::redirection(args) {
+        return crate::files::echo_to(sys, r);
+    }
     sys.write(&format!("{}\n", args.join(" ")));
     Flow::Continue
 }

@@ -4,6 +4,11 @@
 //! - [`parse`]: splitting a line into words (with double quotes);
 //! - [`commands`]: the command table and each command's output;
 //! - [`objects`]: the `key`, `obj`, `ctx` and `cap` commands;
+//! - [`files`]: the file commands over the POSIX layer (`cat`, `echo >`,
+//!   `rm`, `mv`, `stat`, `touch`, `cp`);
+//! - [`names`]: the naming commands over the resolvers (`ls`, `mkdir`,
+//!   `bind`, `unbind`, `resolve`, `tag`, `query`, `publish`, `resolver`);
+//! - [`servers`]: the supervisor's `server` command, and `powercut`;
 //! - [`system`]: the [`System`] trait through which commands reach the
 //!   kernel (the `init` binary implements it with system calls; tests use a
 //!   fake);
@@ -15,8 +20,11 @@ extern crate alloc;
 
 pub mod commands;
 pub mod editor;
+pub mod files;
+pub mod names;
 pub mod objects;
 pub mod parse;
+pub mod servers;
 pub mod session;
 pub mod store;
 pub mod system;

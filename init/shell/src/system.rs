@@ -130,6 +130,21 @@ pub trait System {
     fn store_check(&mut self) -> Result<CheckReport, StoreCallError> {
         Err(no_store())
     }
+
+    /// The supervisor of the system's servers (`server`); `None`: none.
+    fn supervisor(&mut self) -> Option<&mut dyn crate::servers::Supervisor> {
+        None
+    }
+
+    /// The POSIX layer (the file commands); `None`: no POSIX server.
+    fn files(&mut self) -> Option<&mut dyn crate::files::FileSystem> {
+        None
+    }
+
+    /// The resolvers (the naming commands); `None`: no naming service.
+    fn names(&mut self) -> Option<&mut dyn crate::names::Names> {
+        None
+    }
 }
 
 /// A failed object-store call.

@@ -255,6 +255,19 @@ pub fn kill_current_program(code: u64) -> ! {
     exit_current(code)
 }
 
+/// Ends program `id` with `code` for its spawner `parent`: `NotFound`
+/// unless `parent` spawned it and it still runs (or is already being
+/// killed, which is not an error).
+pub fn kill_child(id: u64, parent: u64, code: u64) -> Result<(), SysError> {
+    let mut g = lock();
+    let s = st(&mut g);
+    if !s.programs.is_child_alive(id, parent) {
+        return Err(SysError::NotFound);
+    }
+    s.kill_program(id, code);
+    Ok(())
+}
+
 /// The current thread's program.
 pub fn current_program() -> Option<Arc<Program>> {
     let mut g = lock();

@@ -78,6 +78,7 @@ fn run(call: Syscall, program: &Arc<Program>, a: Args) -> Result<u64, SysError> 
         Syscall::DebugInfo => debug::info(program, a[0], a[1], a[2]),
         Syscall::ProgramSpawn => program::spawn(program, a[0], a[1], a[2], a[3]),
         Syscall::ProgramWait => program::wait(program, a[0], a[1]),
+        Syscall::ProgramKill => program::kill(program, a[0]),
         Syscall::ObjCreate => object::create(program, a),
         Syscall::ObjDelete => object::delete(program, a[0], a[1]),
         Syscall::ObjMap => object::map(program, a[0], a[1], a[2], a[3]),

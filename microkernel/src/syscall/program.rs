@@ -41,6 +41,12 @@ pub fn spawn(
 }
 
 /// `program_wait(id, timeout_nanos)`.
+/// `program_kill`.
+pub fn kill(caller: &Arc<Program>, id: u64) -> Result<u64, SysError> {
+    sched::kill_child(id, caller.id, protocols::syscall::EXIT_KILLED).map(|()| 0)
+}
+
+/// `program_wait`.
 pub fn wait(caller: &Arc<Program>, id: u64, timeout: u64) -> Result<u64, SysError> {
     let deadline = (timeout != 0).then(|| time::deadline_after(timeout));
     sched::wait_program(id, caller.id, deadline)

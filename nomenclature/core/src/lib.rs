@@ -21,6 +21,7 @@
 extern crate alloc;
 
 mod checksum;
+pub mod config;
 pub mod name;
 mod registry;
 mod remote;

@@ -17,9 +17,16 @@
 //!
 //! 1. **Copy the template.** `cp -r nomenclature/template nomenclature/NAME`
 //!    (or anywhere outside the tree), set `name = "NAME"` and the
-//!    `description` in its `Cargo.toml`, and add `"nomenclature/NAME"` to
-//!    the root `Cargo.toml`'s `members` and `default-members` so
-//!    `cargo test` runs its tests.
+//!    `description` in its `Cargo.toml`, and the `[[bin]]` `name` to the
+//!    same `NAME` (the server program is named after its crate), and add
+//!    `"nomenclature/NAME"` to the root `Cargo.toml`'s `members` and
+//!    `default-members` so `cargo test` runs its tests. The copy brings
+//!    the two files that make it a server: `src/main.rs`, one line,
+//!    `nomenclature_server::resolver_main!(your_crate::YourState);`, and
+//!    `build.rs`, which links that program with the user linker script
+//!    (fix its relative path to `servers/runtime` if the crate lives
+//!    elsewhere). The program is built only with the crate's `server`
+//!    feature, so host tests never link it.
 //! 2. **Define the state.** Replace [`Flat`] with your own type: ordinary
 //!    maps and vectors, `Clone + Default + Serialize + Deserialize`. It is
 //!    all the resolver remembers; `Default` is the empty namespace a new
@@ -41,16 +48,20 @@
 //!    and run it over a `store::CrashSim` with a cut policy to check every
 //!    power cut leaves the state before or after each change.
 //! 5. **Add one line of configuration**: the resolver's registry name and
-//!    crate in `nomenclature/resolvers.toml`, e.g. `flat = "resolver-template"`.
-//!    The build (`cargo xtask`) builds one server binary per line — the
-//!    generic resolver server loop around `ResolverService<YourState, _,
-//!    _>` — and the shell starts and registers it at run time with
-//!    `resolver start NAME`; `resolver list` shows it, and FOT name entries
-//!    naming its object resolve through it. No other resolver is rebuilt.
-//!
-//! The guest side of step 5 (the generic server binary, the xtask and shell
-//! commands) lands with the resolver servers; the logic above is complete
-//! and host-tested today.
+//!    crate in `nomenclature/resolvers.toml`, e.g. `flat = "resolver-template"`
+//!    (add `boot = false` in the table form, `flat = { crate =
+//!    "resolver-template", boot = false }`, to start it only on request).
+//!    `cargo xtask` reads that file and builds one server program per
+//!    crate — `nomenclature_server::serve::<YourState>`, the generic server
+//!    around `ResolverService<YourState, _, _>` — and puts it on the image;
+//!    `init` starts the boot ones after the object store, and the shell
+//!    starts any other with `resolver start NAME`. Each finds its state
+//!    object again after a reboot through its registry record (see
+//!    `nomenclature_server`), publishes its gate as service `NAME` and
+//!    registers in the registry; `resolver list` shows it, `resolve
+//!    NAME:x`, `bind NAME:x ID`, … call it, and late binding
+//!    (`late_binding::RegistryResolvers`) finds it by its record's object
+//!    ID. No other resolver is rebuilt.
 
 #![cfg_attr(not(test), no_std)]
 

@@ -13,8 +13,10 @@
 //!   across PPC; [`MemFiles`] in memory);
 //! - the time: a [`Clock`].
 //!
-//! Every call takes the calling program's ID ([`Pid`]); the server gets it
-//! from the PPC and serves each program through a [`Session`], which
+//! Every call takes the calling program's ID ([`Pid`]). The kernel's PPC
+//! does not tell a server who calls, so the client library tags each
+//! request with its program's random key ([`Tagged`]) and the server takes
+//! it off ([`untag`]) and serves each program through a [`Session`], which
 //! implements the [`protocols::posix::Posix`] interface. Programs call it
 //! through [`PosixClient`], the client library.
 //!
@@ -43,23 +45,27 @@
 
 extern crate alloc;
 
+mod caller;
 mod client;
 mod fdtable;
 mod files;
 mod ops;
 mod session;
 mod store_files;
+mod strerror;
 
 #[cfg(test)]
 mod store_tests;
 #[cfg(test)]
 mod tests;
 
+pub use caller::{TAG_LEN, Tagged, untag};
 pub use client::PosixClient;
 pub use fdtable::{FdTable, MAX_FDS};
 pub use files::{FileMeta, Files, MAX_FILE, MemFiles};
 pub use session::Session;
 pub use store_files::{FILE_HEADER, StoreFiles};
+pub use strerror::strerror;
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
@@ -68,7 +74,8 @@ use protocols::object::ObjId;
 use protocols::posix::{Errno, FileType, OpenFlags};
 use protocols::resolver::{MAX_NAME, Name, NameError};
 
-/// The calling program, as the PPC identifies it.
+/// The calling program, as the key its requests carry identifies it
+/// ([`Tagged`]).
 pub type Pid = u64;
 
 /// The time source for file times.

@@ -208,6 +208,13 @@ pub fn program_wait(id: u64, timeout_nanos: u64) -> Result<u64, SysError> {
     unsafe { call(Syscall::ProgramWait, &[id, timeout_nanos]) }
 }
 
+/// `program_kill`: ends program `id`, which this program spawned; it ends
+/// with [`protocols::syscall::EXIT_KILLED`].
+pub fn program_kill(id: u64) -> Result<(), SysError> {
+    // SAFETY: no pointers.
+    unsafe { call(Syscall::ProgramKill, &[id]) }.map(drop)
+}
+
 fn split(id: protocols::object::ObjId) -> [u64; 2] {
     let v = id.as_u128();
     [v as u64, (v >> 64) as u64]

@@ -355,7 +355,7 @@ pub fn cases(a: &Addrs) -> Vec<Case> {
     add(cl, &[u64::MAX], Exactly(InvalidArgument), "clock u64::MAX");
     let po = Syscall::Poweroff;
     add(po, &[0], Exactly(InvalidArgument), "status 0");
-    add(po, &[0x14], Exactly(InvalidArgument), "status 0x14");
+    add(po, &[0x15], Exactly(InvalidArgument), "status 0x15");
     add(po, &[u64::MAX], Exactly(InvalidArgument), "status u64::MAX");
     add(
         po,
@@ -463,6 +463,17 @@ pub fn cases(a: &Addrs) -> Vec<Case> {
 
     // Objects, views and security contexts.
     objects::cases(a, &mut add);
+
+    // Ending a program: only one the caller spawned and that still runs.
+    let pk = Syscall::ProgramKill;
+    add(pk, &[0], Exactly(NotFound), "program 0");
+    add(pk, &[u64::MAX], Exactly(NotFound), "program u64::MAX");
+    add(
+        pk,
+        &[1],
+        Exactly(NotFound),
+        "init, which the caller did not spawn",
+    );
 
     // Numbers past the last call.
     let last = Syscall::ALL.len() as u64;

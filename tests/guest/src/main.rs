@@ -11,9 +11,11 @@
 //!   capabilities (spawns `objwalk ROOT N SUM`, `fig3` and `revoke`);
 //! - `ppc`: protected procedure calls (spawns `ppcserver GATE`, an
 //!   `Echo` server);
+//! - `posix`: the POSIX layer, pjdfstest-style (`posix-persist write`
+//!   and `posix-persist check`: the two halves of the reboot test);
 //! - `store`: persistent objects through the object store (spawns
 //!   `stale delete` and `stale shrink`, which must end with a page fault);
-//! - `exit N`: exits with `N`.
+//! - `exit N`: exits with `N`; `sleep`: sleeps until it is killed.
 //!
 //! Each test prints `utest: <name> ... ok` or `utest: <name> ... FAILED:
 //! <why>`, then `utest: N passed, N failed`; the exit code is 0 when all
@@ -30,6 +32,8 @@ extern crate alloc;
 mod bad;
 mod fault;
 mod objects;
+mod pkso;
+mod posixfs;
 mod ppc;
 mod report;
 mod stale;
@@ -37,7 +41,7 @@ mod store;
 mod syscalls;
 mod threads;
 
-use runtime::println;
+use runtime::{println, sys};
 
 runtime::entry!(main);
 
@@ -53,6 +57,8 @@ fn main(args: &str) -> u64 {
         (Some("objects"), None, _) => objects::run(),
         (Some("ppc"), None, _) => ppc::run(),
         (Some("store"), None, _) => store::run(),
+        (Some("posix"), None, _) => posixfs::run(),
+        (Some("posix-persist"), Some(step), None) => posixfs::persist(step),
         (Some("stale"), Some(mode), None) => stale::run(mode),
         (Some("ppcserver"), Some(gate), None) => ppc::server(gate),
         (Some("fig3"), None, _) => objects::fig3(),
@@ -62,6 +68,9 @@ fn main(args: &str) -> u64 {
             None => usage(args),
         },
         (Some("fault"), Some(kind), None) => fault::run(kind),
+        (Some("sleep"), None, _) => loop {
+            let _ = sys::thread_sleep(protocols::syscall::MAX_SLEEP_NANOS);
+        },
         (Some("exit"), Some(code), None) => match code.parse() {
             Ok(code) => code,
             Err(_) => usage(args),
@@ -72,7 +81,7 @@ fn main(args: &str) -> u64 {
 
 fn usage(args: &str) -> u64 {
     println!(
-        "utest: unknown arguments {args:?}; use syscalls | threads | badinput | objects | ppc | store | fault KIND | exit N"
+        "utest: unknown arguments {args:?}; use syscalls | threads | badinput | objects | ppc | store | posix | posix-persist write|check | fault KIND | exit N"
     );
     USAGE
 }

@@ -18,7 +18,7 @@ use utest::pstore::{self, StoreClient};
 
 use crate::ensure;
 use crate::report::{Outcome, Report};
-use crate::stale;
+use crate::{pkso, stale};
 
 /// An object larger than half the default 256 MiB NVDIMM: two cannot
 /// coexist, so the second fits only in the space the first one freed.
@@ -56,6 +56,14 @@ pub fn run() -> u64 {
     r.test(
         "store: a shrunk object keeps its pages mapped and loses the cut ones",
         || stale::check(&mut c, "shrink", stale::SHRINK_TO),
+    );
+    r.test(
+        "store: a security context kept in the store grants what its capability says",
+        || pkso::context(&mut c),
+    );
+    r.test(
+        "store: a corrupt persistent context is quarantined and the rest goes on",
+        || pkso::corrupt_context(&mut c),
     );
     r.test("store: the checker finds the store clean", || clean(&mut c));
     r.finish()

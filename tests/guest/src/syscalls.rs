@@ -7,7 +7,7 @@ use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::time::Duration;
 
-use protocols::syscall::{Clock, SysError};
+use protocols::syscall::{Clock, EXIT_KILLED, SysError};
 use runtime::sys::{self, ReadMode};
 use runtime::thread;
 use runtime::time::Instant;
@@ -38,6 +38,7 @@ pub fn run() -> u64 {
     r.test("debug_info memory", debug_memory);
     r.test("debug_info threads", debug_threads);
     r.test("program_spawn and program_wait", spawn_wait);
+    r.test("program_kill ends a child, once", kill_child);
     r.finish()
 }
 
@@ -183,5 +184,20 @@ fn spawn_wait() -> Outcome {
     let id = sys::program_spawn("utest", "exit 7").map_err(|e| format!("spawn: {e}"))?;
     let code = sys::program_wait(id, 0).map_err(|e| format!("wait: {e}"))?;
     ensure!(code == 7, "utest exit 7 exited with {code:#x}");
+    Ok(())
+}
+
+fn kill_child() -> Outcome {
+    let id = sys::program_spawn("utest", "sleep").map_err(|e| format!("spawn: {e}"))?;
+    // Let it reach its sleep: a killed thread must be woken to end.
+    runtime::time::sleep(Duration::from_millis(20)).map_err(|e| format!("sleep: {e}"))?;
+    sys::program_kill(id).map_err(|e| format!("kill: {e}"))?;
+    let code = sys::program_wait(id, 0).map_err(|e| format!("wait: {e}"))?;
+    ensure!(code == EXIT_KILLED, "utest sleep exited with {code:#x}");
+    let again = sys::program_kill(id);
+    ensure!(
+        again == Err(SysError::NotFound),
+        "killing an ended program: {again:?}"
+    );
     Ok(())
 }

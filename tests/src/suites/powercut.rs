@@ -3,6 +3,11 @@
 //! through the object store, reboots on the same pmem file each time, and
 //! checks (see [`crate::campaign`]) that the store recovers clean and every
 //! acknowledged operation survived.
+//!
+//! The same holds for durable transactions: `ptx` changes pairs of records
+//! of a transactional map (`txn::TxMap`) in one persistent object, one
+//! transaction per pair, and every boot's dump must show each pair whole
+//! and each acknowledged transaction there.
 
 use std::time::Duration;
 
@@ -10,14 +15,28 @@ use crate::campaign::Campaign;
 
 /// The campaigns.
 pub fn campaigns() -> Vec<Campaign> {
-    vec![Campaign {
-        name: "powercut/object-store-20-cuts",
-        pmem_size: 64 << 20,
-        cuts: 20,
-        work_script: "run pcut dump\nfsck\nrun pcut work {seed}\n",
-        ready_marker: "pcut: working",
-        cut_window: (Duration::from_millis(50), Duration::from_millis(2500)),
-        final_script: "run pcut dump\nfsck\npoweroff\n",
-        boot_timeout: Duration::from_secs(90),
-    }]
+    vec![
+        Campaign {
+            name: "powercut/object-store-20-cuts",
+            pmem_size: 64 << 20,
+            cuts: 20,
+            work_script: "run pcut dump\nfsck\nrun pcut work {seed}\n",
+            ready_marker: "pcut: working",
+            cut_window: (Duration::from_millis(50), Duration::from_millis(2500)),
+            final_script: "run pcut dump\nfsck\npoweroff\n",
+            boot_timeout: Duration::from_secs(90),
+            check: crate::campaign::check,
+        },
+        Campaign {
+            name: "powercut/transactions-20-cuts",
+            pmem_size: 64 << 20,
+            cuts: 20,
+            work_script: "run ptx dump\nfsck\nrun ptx work {seed}\n",
+            ready_marker: "ptx: working",
+            cut_window: (Duration::from_millis(50), Duration::from_millis(2500)),
+            final_script: "run ptx dump\nfsck\npoweroff\n",
+            boot_timeout: Duration::from_secs(90),
+            check: crate::campaign::check_ptx,
+        },
+    ]
 }

@@ -48,6 +48,7 @@ fn main(_args: &str) -> u64 {
     if let Err(e) = &stores {
         println!("bench: ppc/store: set-up failed: {e:?}");
     }
+    posix_figures();
     u64::from(objects.is_err() || stores.is_err())
 }
 
@@ -318,4 +319,70 @@ fn page_touches(pages: usize) -> (Vec<u64>, Vec<u64>) {
     // SAFETY: allocated above with this layout, not freed since.
     unsafe { alloc::alloc::dealloc(base, layout) };
     (first, again)
+}
+
+/// The POSIX layer's figures (issue 6): `open`+`read`+`close` of a small
+/// file, and sequential write bandwidth through `write` (1 MiB per run in
+/// the server's 2 KiB messages, each copied into the object store) — to
+/// set next to the direct stores into a mapped persistent object above.
+fn posix_figures() {
+    use posix::OpenFlags;
+    const SMALL: &[u8] = b"a small file: 64 bytes of text for open, read and close......\n";
+    const BYTES: usize = 1 << 20;
+    let mut fs = match posix::connect(30_000) {
+        Ok(c) => c,
+        Err(e) => return println!("bench: posix: no POSIX server ({e})"),
+    };
+    let dir = alloc::format!("/ubench-{:08x}", posix::program_key() as u32);
+    let (small, big) = (alloc::format!("{dir}/small"), alloc::format!("{dir}/big"));
+    let create = OpenFlags::O_WRONLY | OpenFlags::O_CREAT | OpenFlags::O_TRUNC;
+    let setup = fs.mkdir(&dir, 0o755).and_then(|_| {
+        let fd = fs.open(&small, create, 0o644)?;
+        fs.write(fd, SMALL)?;
+        fs.close(fd)
+    });
+    if let Err(e) = setup {
+        return println!("bench: posix: set-up failed: {e:?}");
+    }
+    let mut buf = [0u8; 128];
+    let mut samples = Vec::new();
+    for i in 0..300 {
+        let t0 = cycles();
+        let n = fs.open(&small, OpenFlags::O_RDONLY, 0).and_then(|fd| {
+            let n = fs.read(fd, &mut buf)?;
+            fs.close(fd).map(|_| n)
+        });
+        let t1 = cycles();
+        if n != Ok(SMALL.len()) {
+            return println!("bench: posix: small read gave {n:?}");
+        }
+        if i >= 20 {
+            samples.push(t1 - t0);
+        }
+    }
+    report("posix open+read+close (64-byte file)", samples);
+    let data = alloc::vec![0x5au8; BYTES];
+    let mut kibs = Vec::new();
+    for i in 0..6 {
+        let now = || sys::clock_read(protocols::syscall::Clock::Monotonic).unwrap_or(0);
+        let t0 = now();
+        let wrote = fs
+            .open(&big, create, 0o644)
+            .and_then(|fd| fs.write(fd, &data).and_then(|_| fs.close(fd)));
+        let ns = (now() - t0).max(1);
+        if let Err(e) = wrote {
+            return println!("bench: posix: write failed: {e:?}");
+        }
+        if i > 0 {
+            kibs.push((BYTES as u64 * 1_000_000_000 / ns) >> 10);
+        }
+    }
+    report_unit(
+        "sequential write through POSIX write() (1 MiB, O_TRUNC each run)",
+        kibs,
+        "KiB/s",
+    );
+    let _ = fs.unlink(&small);
+    let _ = fs.unlink(&big);
+    let _ = fs.rmdir(&dir);
 }

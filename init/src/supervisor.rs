@@ -1,0 +1,193 @@
+//! `init`'s supervisor: it starts the system's servers and starts a server
+//! again when it crashes (a fault or a panic) or is killed (`server kill
+//! NAME`).
+//!
+//! A restarted server is a new program on the same persistent objects: it
+//! registers its gates again, the kernel gives them a new generation, and
+//! clients that were bound to the old incarnation get `ServerRestarted`
+//! (or `ServerFaulted`, if the call was in flight) and rebind. A server
+//! that crashes [`MAX_FAILURES`] times without being asked to is given up
+//! on, with a log line. One that ends by itself — with 0 (the object store
+//! without persistent memory) or another code of its own (a resolver that
+//! found itself already running, a store it cannot open) — is not started
+//! again: it said why, and a restart would say the same.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use protocols::syscall::SysError;
+use runtime::sync::Mutex;
+use runtime::{println, sys};
+use shell::servers::{KillError, ServerState, ServerStatus, Supervisor};
+
+/// Crashes (not counting `server kill`) after which a server is not
+/// started again.
+pub const MAX_FAILURES: u32 = 5;
+
+struct Entry {
+    /// What `server list` and `server kill` call it.
+    name: String,
+    /// The boot module it runs.
+    module: String,
+    args: String,
+    state: ServerState,
+    restarts: u32,
+    failures: u32,
+    last_exit: Option<u64>,
+    /// `server kill` ended the running incarnation: its end is no failure.
+    kill_requested: bool,
+}
+
+static SERVERS: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+
+/// Starts boot module `module` with `args` as a supervised server called
+/// `name`; its program id.
+pub fn start(name: &str, module: &str, args: &str) -> Result<u64, SysError> {
+    let program = sys::program_spawn(module, args)?;
+    adopt(name, module, args, program);
+    Ok(program)
+}
+
+/// Supervises program `program`, which this program spawned from boot
+/// module `module` with `args`, as server `name`.
+pub fn adopt(name: &str, module: &str, args: &str, program: u64) {
+    let index = {
+        let mut all = SERVERS.lock();
+        let fresh = Entry {
+            name: name.to_string(),
+            module: module.to_string(),
+            args: args.to_string(),
+            state: ServerState::Running { program },
+            restarts: 0,
+            failures: 0,
+            last_exit: None,
+            kill_requested: false,
+        };
+        // A name started again after it ended takes its old row (rows never
+        // move: each watcher holds its row's index).
+        let ended = |e: &Entry| e.name == name && !matches!(e.state, ServerState::Running { .. });
+        match all.iter().position(ended) {
+            Some(i) => {
+                let restarts = all[i].restarts;
+                all[i] = Entry { restarts, ..fresh };
+                i
+            }
+            None => {
+                all.push(fresh);
+                all.len() - 1
+            }
+        }
+    };
+    // The watcher is never joined: it lives as long as `init`.
+    drop(runtime::thread::spawn(move || watch(index, program)));
+}
+
+/// Whether exit code `code` is a crash: a fault, a panic, or a kill.
+fn crashed(code: u64) -> bool {
+    protocols::syscall::fault_vector(code).is_some()
+        || code == runtime::PANIC_EXIT_CODE
+        || code == protocols::syscall::EXIT_KILLED
+}
+
+/// Waits for server `index` (now program `program`) to end, and starts it
+/// again while the policy allows.
+fn watch(index: usize, mut program: u64) {
+    loop {
+        let code = match sys::program_wait(program, 0) {
+            Ok(code) => code,
+            Err(e) => {
+                println!("init: lost track of server program {program}: {e}");
+                return;
+            }
+        };
+        let (module, args) = {
+            let mut all = SERVERS.lock();
+            let Some(e) = all.get_mut(index) else { return };
+            e.last_exit = Some(code);
+            let asked = core::mem::take(&mut e.kill_requested);
+            if !asked && !crashed(code) {
+                e.state = ServerState::Exited;
+                if code != 0 {
+                    println!(
+                        "init: {} ended ({}); not restarting it",
+                        e.name,
+                        shell::servers::exit_text(code)
+                    );
+                }
+                return;
+            }
+            if !asked {
+                e.failures += 1;
+                if e.failures >= MAX_FAILURES {
+                    e.state = ServerState::GaveUp;
+                    println!(
+                        "init: {} failed {} times ({}); not restarting it",
+                        e.name,
+                        e.failures,
+                        shell::servers::exit_text(code)
+                    );
+                    return;
+                }
+            }
+            let why = if asked { "was killed" } else { "crashed" };
+            println!(
+                "init: {} {why} ({}); restarting it",
+                e.name,
+                shell::servers::exit_text(code)
+            );
+            (e.module.clone(), e.args.clone())
+        };
+        match sys::program_spawn(&module, &args) {
+            Ok(next) => {
+                program = next;
+                if let Some(e) = SERVERS.lock().get_mut(index) {
+                    e.state = ServerState::Running { program };
+                    e.restarts += 1;
+                }
+            }
+            Err(e) => {
+                println!("init: cannot restart {module}: {e}");
+                if let Some(e) = SERVERS.lock().get_mut(index) {
+                    e.state = ServerState::GaveUp;
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// The shell's view of the supervisor.
+#[derive(Default)]
+pub struct Servers;
+
+impl Supervisor for Servers {
+    fn servers(&mut self) -> Vec<ServerStatus> {
+        SERVERS
+            .lock()
+            .iter()
+            .map(|e| ServerStatus {
+                name: e.name.clone(),
+                state: e.state,
+                restarts: e.restarts,
+                last_exit: e.last_exit,
+            })
+            .collect()
+    }
+
+    fn kill(&mut self, name: &str) -> Result<u64, KillError> {
+        let mut all = SERVERS.lock();
+        let e = all
+            .iter_mut()
+            .find(|e| e.name == name)
+            .ok_or(KillError::Unknown)?;
+        let ServerState::Running { program } = e.state else {
+            return Err(KillError::NotRunning);
+        };
+        e.kill_requested = true;
+        if let Err(err) = sys::program_kill(program) {
+            e.kill_requested = false;
+            return Err(KillError::Sys(err));
+        }
+        Ok(program)
+    }
+}
