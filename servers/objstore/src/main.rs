@@ -101,8 +101,11 @@ fn main(_args: &str) -> u64 {
             }
         });
     if let Err(e) = runtime::ppc::register_handler(gate, objstore::ObjStore::GATES, handler, STACKS)
-        .and_then(|_| sys::service_publish(SERVICE, gate))
+        // The pager first: a client that found the store through its
+        // service may map an object and touch it at once, and the kernel
+        // must find the pager then, or the touch is the client's fault.
         .and_then(|_| sys::service_publish(PAGER_SERVICE, gate))
+        .and_then(|_| sys::service_publish(SERVICE, gate))
     {
         println!("objstore: cannot serve: {e}");
         return 1;
