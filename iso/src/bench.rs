@@ -175,7 +175,7 @@ fn host_bench(package: &str, bin: &str) -> Result<Vec<Figure>> {
         .collect())
 }
 
-/// Boots the system and runs `ubench`.
+/// Boots the system and runs `ubench` and `nameclient`'s benchmarks.
 fn guest_figures(icount: bool) -> Result<Vec<Figure>> {
     host::ensure_all()?;
     let built = artifacts::build_all(true)?;
@@ -194,7 +194,9 @@ fn guest_figures(icount: bool) -> Result<Vec<Figure>> {
         "xtask: running the guest benchmarks{} …",
         if icount { " under -icount shift=0" } else { "" }
     );
-    let script = b"run ubench\npoweroff\n".to_vec();
+    // ubench, then the naming client's figures (name resolution, and a
+    // late-bound FOT pointer's first and cached dereference).
+    let script = b"run ubench\nrun nameclient bench 200\nrun nameclient fot\npoweroff\n".to_vec();
     let report = qemu::session(
         &machine,
         Input::Script(script),
