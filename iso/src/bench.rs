@@ -196,7 +196,9 @@ fn guest_figures(icount: bool) -> Result<Vec<Figure>> {
     );
     // ubench, then the naming client's figures (name resolution, and a
     // late-bound FOT pointer's first and cached dereference).
-    let script = b"run ubench\nrun nameclient bench 200\nrun nameclient fot\npoweroff\n".to_vec();
+    let script =
+        b"run ubench\nrun nameclient bench 200\nresolver start flat\nrun nameclient fot\npoweroff\n"
+            .to_vec();
     let report = qemu::session(
         &machine,
         Input::Script(script),

@@ -28,8 +28,7 @@ const DRAM_SESSION: &str =
 
 /// Two programs binding at once into one directory, the figures, and FOT
 /// name entries late-bound through the resolvers.
-const CLIENTS: &str =
-    "run nameclient stress 100\nrun nameclient bench 200\nrun nameclient fot\npoweroff\n";
+const CLIENTS: &str = "run nameclient stress 100\nrun nameclient bench 200\nresolver start flat\nrun nameclient fot\npoweroff\n";
 
 /// The scenarios.
 pub fn scenarios() -> Vec<Scenario> {
@@ -86,7 +85,7 @@ fn clients_check(o: &Outcome, _: &Boot) -> Result<(), String> {
         c,
         "run nameclient fot",
         "nameclient: fot ok: path 111 -> 222 after rebind, version 111 -> 222 after publish, \
-         unregistered resolver -> Some(ResolverGone(",
+         a name in the run-time resolver flat -> 111, unregistered resolver -> Some(ResolverGone(",
     )
 }
 

@@ -67,9 +67,10 @@ fn the_clients_check_wants_both_binders_and_the_figures() {
         nameclient: stress ok: 200 names bound by 2 programs at once\n\
         run: nameclient exited with 0\nperennial> run nameclient bench 200\n\
         nameclient: bench 200: bind 783226 ns, resolve (depth 2) 113963 ns, info 63745 ns per call\n\
-        run: nameclient exited with 0\nperennial> run nameclient fot\n\
+        run: nameclient exited with 0\nperennial> resolver start flat\n\
+        perennial> run nameclient fot\n\
         nameclient: fot ok: path 111 -> 222 after rebind, version 111 -> 222 after publish, \
-        unregistered resolver -> Some(ResolverGone(ObjId(0000000000000000000000006f6e6567))); \
+        a name in the run-time resolver flat -> 111, unregistered resolver -> Some(ResolverGone(ObjId(0000000000000000000000006f6e6567))); \
         first dereference 1628240 ns, cached 145 ns\nrun: nameclient exited with 0\n\
         perennial> poweroff\n";
     let boot = Boot::builtin();

@@ -1,6 +1,8 @@
-//! `nameclient fot`: late binding in the guest. An object holds three FOT
+//! `nameclient fot`: late binding in the guest. An object holds four FOT
 //! name entries — a path in the hierarchical resolver, a current-version
-//! name, and a name whose resolver is not registered — and pointers
+//! name, a name in `flat` (a resolver the shell started at run time with
+//! `resolver start flat`), and a name whose resolver is not registered —
+//! and pointers
 //! through them are dereferenced before and after a rebind and a
 //! `publish`, with the first (resolving) and the cached dereference timed.
 
@@ -85,6 +87,8 @@ pub fn run() -> Result<String, String> {
     let gate = |n: &str| Gate::connect(n, CONNECT_MS).map_err(|e| format!("connect {n}: {e}"));
     let mut hier = Client::new(gate("hier")?);
     let mut cur = Client::new(gate("current")?);
+    // A resolver started at run time (`resolver start flat`), not at boot.
+    let mut flat = Client::new(gate("flat")?);
     let mut reg = registry::Client::new(gate("registry")?);
     let mut ids = [ObjId::NIL; 3];
     for id in &mut ids {
@@ -106,6 +110,11 @@ pub fn run() -> Result<String, String> {
     let _ = hier.unbind(name("/fot/t"));
     call("bind", hier.bind(name("/fot/t"), t1, EntryKind::Object))?;
     call("publish", cur.publish(name("fotv"), t1))?;
+    let _ = flat.unbind(name("fotflat"));
+    call(
+        "bind flat",
+        flat.bind(name("fotflat"), t1, EntryKind::Object),
+    )?;
     // After the first changes: a resolver's identity is its state object,
     // made on its first change (`nomenclature_server::lazy`).
     let hier_id = reg
@@ -115,6 +124,10 @@ pub fn run() -> Result<String, String> {
     let cur_id = reg
         .lookup(rname("current"))
         .map_err(|e| format!("lookup current: {e:?}"))?
+        .id;
+    let flat_id = reg
+        .lookup(rname("flat"))
+        .map_err(|e| format!("lookup flat: {e:?}"))?
         .id;
 
     let binder: Binder = SharedBinder::new(LateBinder::new(RegistryResolvers::new(
@@ -128,6 +141,7 @@ pub fn run() -> Result<String, String> {
     let p = name_ptr(&holder, "/fot/t", hier_id)?;
     let q = name_ptr(&holder, "fotv", cur_id)?;
     let g = name_ptr(&holder, "lost", GONE)?;
+    let f = name_ptr(&holder, "fotflat", flat_id)?;
 
     // First dereference: registry lookup, connect, resolve; then cached.
     let t = now();
@@ -147,6 +161,11 @@ pub fn run() -> Result<String, String> {
         "bench: late-bound pointer, cached dereference: median {cached} ns, p10 {cached}, p90 {cached}, runs {CACHED_RUNS}"
     );
     expect("version, first", deref(&holder, q), 111)?;
+    expect(
+        "flat name (a resolver started at run time)",
+        deref(&holder, f),
+        111,
+    )?;
 
     // Rebind the path: this program tells its binder and the mapping.
     call("unbind", hier.unbind(name("/fot/t")))?;
@@ -171,6 +190,7 @@ pub fn run() -> Result<String, String> {
     }
     Ok(format!(
         "path 111 -> 222 after rebind, version 111 -> 222 after publish, \
+         a name in the run-time resolver flat -> 111, \
          unregistered resolver -> {why:?}; first dereference {first} ns, cached {cached} ns"
     ))
 }
