@@ -65,6 +65,17 @@ fn clock() -> u64 {
     sys::clock_read(protocols::syscall::Clock::Cycles).unwrap_or(0)
 }
 
+/// 64 random bits for unique (not secret) values — object-ID nonces,
+/// per-program tags: RDRAND where the CPU has it (a few tries), else the
+/// time-stamp counter mixed.
+pub fn random_u64() -> u64 {
+    if let Some(v) = (0..10).find_map(|_| rdrand()) {
+        return v;
+    }
+    let t = clock();
+    t.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29) ^ t
+}
+
 fn rdrand() -> Option<u64> {
     if core::arch::x86_64::__cpuid(1).ecx & (1 << 30) == 0 {
         return None;

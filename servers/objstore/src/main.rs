@@ -138,28 +138,11 @@ struct CpuIds;
 
 impl IdSource for CpuIds {
     fn assign(&mut self, spec: &CreateSpec) -> (ObjId, u128) {
-        let nonce = (u128::from(random()) << 64) | u128::from(random());
+        let nonce = (u128::from(objects::setup::random_u64()) << 64)
+            | u128::from(objects::setup::random_u64());
         (
             caps::derive_id(nonce, spec.key, spec.flags, spec.default_perms),
             nonce,
         )
     }
-}
-
-/// 64 random bits: `rdrand` where it works, else the time-stamp counter
-/// mixed (IDs must be unique, not secret).
-fn random() -> u64 {
-    for _ in 0..10 {
-        let (v, ok): (u64, u8);
-        // SAFETY: `rdrand` only writes its output register and CF; a CPU
-        // without it would fault, and QEMU's `-cpu max` has it.
-        unsafe {
-            core::arch::asm!("rdrand {v}", "setc {ok}", v = out(reg) v, ok = out(reg_byte) ok, options(nomem, nostack))
-        };
-        if ok != 0 {
-            return v;
-        }
-    }
-    let t = sys::clock_read(protocols::syscall::Clock::Cycles).unwrap_or(0);
-    t.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29) ^ t
 }

@@ -19,7 +19,6 @@ pub use posix_core::{PosixClient, Tagged, strerror};
 pub use protocols::posix::{DirEnt, Errno, Fd, FileType, OpenFlags, Stat, Whence};
 use runtime::SysError;
 use runtime::ppc::Gate;
-use runtime::sys;
 
 /// The name the POSIX server publishes its gate under.
 pub const SERVICE: &str = "posix";
@@ -38,7 +37,7 @@ pub fn program_key() -> u64 {
     if k != 0 {
         return k;
     }
-    let fresh = random() | 1;
+    let fresh = objects::setup::random_u64() | 1;
     match KEY.compare_exchange(0, fresh, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => fresh,
         Err(other) => other,
@@ -53,22 +52,4 @@ pub fn connect(timeout_ms: u64) -> Result<Client, SysError> {
         inner: gate,
         key: program_key(),
     }))
-}
-
-/// 64 random bits: `rdrand` where it works, else the time-stamp counter
-/// mixed.
-fn random() -> u64 {
-    for _ in 0..10 {
-        let (v, ok): (u64, u8);
-        // SAFETY: `rdrand` only writes its output register and CF; QEMU's
-        // `-cpu max` has it (a CPU without it would fault the program).
-        unsafe {
-            core::arch::asm!("rdrand {v}", "setc {ok}", v = out(reg) v, ok = out(reg_byte) ok, options(nomem, nostack))
-        };
-        if ok != 0 {
-            return v;
-        }
-    }
-    let t = sys::clock_read(protocols::syscall::Clock::Cycles).unwrap_or(0);
-    t.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29) ^ t
 }

@@ -12,4 +12,5 @@ pub mod badinput;
 pub mod benches;
 pub mod objsetup;
 pub mod pstore;
+pub mod rng;
 pub mod stats;

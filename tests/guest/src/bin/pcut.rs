@@ -23,6 +23,7 @@ use alloc::vec::Vec;
 use protocols::object::ObjId;
 use runtime::println;
 use utest::pstore::{self, MAX_CONTENT, StoreClient};
+use utest::rng::Rng;
 
 runtime::entry!(main);
 
@@ -92,25 +93,8 @@ fn dump(c: &mut StoreClient) -> u64 {
     0
 }
 
-/// xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 fn work(c: &mut StoreClient, seed: u64) -> u64 {
-    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut rng = Rng::new(seed);
     // Objects already there (an earlier run's) count as live; their header
     // words are read back before they are overwritten.
     let mut live: Vec<(ObjId, u64)> = Vec::new();
@@ -139,7 +123,7 @@ fn work(c: &mut StoreClient, seed: u64) -> u64 {
         };
         let len = 1 + rng.below(MAX_CONTENT as u64) as usize;
         for b in data[..len].iter_mut() {
-            *b = rng.next() as u8;
+            *b = rng.next_u64() as u8;
         }
         let content = &data[..len];
         let fnv = pstore::fnv1a(content);

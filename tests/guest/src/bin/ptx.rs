@@ -36,6 +36,7 @@ use txn::map::{VALUE_MAX, map_layout};
 use txn::{MapError, TxMap};
 use utest::objsetup::map;
 use utest::pstore::{self, StoreClient};
+use utest::rng::Rng;
 
 runtime::entry!(main);
 
@@ -163,37 +164,23 @@ fn dump(m: TxMap<MappedPmem>) -> Result<(), alloc::string::String> {
     }
 }
 
-/// xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
-
 fn work(mut m: TxMap<MappedPmem>, seed: u64) -> Result<(), alloc::string::String> {
     use alloc::format;
-    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut rng = Rng::new(seed);
     println!("ptx: working");
     let mut v = [0u8; VALUE_MAX];
     for version in 1u64.. {
-        let k = rng.next() % PAIRS;
-        if rng.next().is_multiple_of(4) {
+        let k = rng.next_u64() % PAIRS;
+        if rng.next_u64().is_multiple_of(4) {
             remove_pair(&mut m, k).map_err(|e| format!("delete {k}: {e:?}"))?;
             println!("ptx: ack delete {k}");
             continue;
         }
-        let len = FIXED + (rng.next() % (VALUE_MAX - FIXED + 1) as u64) as usize;
+        let len = FIXED + (rng.next_u64() % (VALUE_MAX - FIXED + 1) as u64) as usize;
         v[..8].copy_from_slice(&k.to_le_bytes());
         v[8..16].copy_from_slice(&version.to_le_bytes());
         for b in v[16..len - 8].iter_mut() {
-            *b = rng.next() as u8;
+            *b = rng.next_u64() as u8;
         }
         let sum = pstore::fnv1a(&v[..len - 8]);
         v[len - 8..len].copy_from_slice(&sum.to_le_bytes());
