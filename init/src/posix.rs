@@ -30,7 +30,7 @@ pub struct PosixLink {
 impl PosixLink {
     /// The file system, or `None` when no POSIX server answers.
     pub fn files(&mut self) -> Option<&mut dyn FileSystem> {
-        let current = self.client.as_mut().map(|c| c.0.transport_mut().inner);
+        let current = self.client.as_mut().map(|c| *c.0.transport_mut());
         let stale = match current {
             None => true,
             // Gone (not yet back) or behind a new gate: connect again.

@@ -197,8 +197,9 @@ syscalls! {
     /// larger generation and calls bound to the old one fail with
     /// `ServerRestarted`. The handler starts with `rdi` = the message (in
     /// the top [`MAX_PPC_MESSAGE`] bytes of its stack), `rsi` = its length,
-    /// `rdx` = the gate number, interrupts on and every other register zero;
-    /// it ends with `ppc_return`.
+    /// `rdx` = the gate number, `r8` = the calling program's id as the
+    /// kernel knows it (0: the kernel itself, for the pager), interrupts on
+    /// and every other register zero; it ends with `ppc_return`.
     PpcRegister = 27, args: 6;
     /// `ppc_bind(obj_lo: u64, obj_hi: u64)` → generation of the live server
     /// behind gate object `obj` (`NotFound`: none).

@@ -61,6 +61,7 @@ fn call(frame: &mut TrapFrame, a: [u64; 6]) -> Result<(), SysError> {
     if !program.objects.gate_allowed(tid, &obj, gate) {
         return Err(SysError::PermissionDenied);
     }
+    let caller = program.id;
     drop((obj, program));
     // Whether it still runs is checked on entry, under the scheduler lock.
     let target = server.program().ok_or(SysError::NotFound)?;
@@ -71,6 +72,7 @@ fn call(frame: &mut TrapFrame, a: [u64; 6]) -> Result<(), SysError> {
         gate,
         Request::Caller(len as usize),
         CallKind::Program { reply },
+        caller,
     )
 }
 
@@ -117,7 +119,8 @@ pub(super) fn enter(
     msg: &[u8],
     kind: CallKind,
 ) -> Result<(), SysError> {
-    enter_request(frame, server, target, gate, Request::Kernel(msg), kind)
+    // The kernel calls on its own behalf: caller 0.
+    enter_request(frame, server, target, gate, Request::Kernel(msg), kind, 0)
 }
 
 fn enter_request(
@@ -127,6 +130,7 @@ fn enter_request(
     gate: u64,
     request: Request<'_>,
     kind: CallKind,
+    caller: u64,
 ) -> Result<(), SysError> {
     let len = request.len().min(MAX_PPC_MESSAGE);
     let stack = server.take_stack().ok_or(SysError::Busy)?;
@@ -172,6 +176,9 @@ fn enter_request(
     }
     let mut entered = TrapFrame::user_entry(entry, at - 8, at, len as u64);
     entered.rdx = gate;
+    // Who calls, attested by the kernel (a server keys per-client state on
+    // it): the calling program's id, 0 for the kernel.
+    entered.r8 = caller;
     *frame = entered;
     Ok(())
 }

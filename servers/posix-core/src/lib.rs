@@ -13,11 +13,10 @@
 //!   across PPC; [`MemFiles`] in memory);
 //! - the time: a [`Clock`].
 //!
-//! Every call takes the calling program's ID ([`Pid`]). The kernel's PPC
-//! does not tell a server who calls, so the client library tags each
-//! request with its program's random key ([`Tagged`]) and the server takes
-//! it off ([`untag`]) and serves each program through a [`Session`], which
-//! implements the [`protocols::posix::Posix`] interface. Programs call it
+//! Every call takes the calling program's ID ([`Pid`]): the kernel names
+//! the caller of every protected procedure call, and the server serves
+//! each program through a [`Session`], which implements the
+//! [`protocols::posix::Posix`] interface. Programs call it
 //! through [`PosixClient`], the client library.
 //!
 //! # What is supported (and what is not)
@@ -45,7 +44,6 @@
 
 extern crate alloc;
 
-mod caller;
 mod client;
 mod fdtable;
 mod files;
@@ -59,7 +57,6 @@ mod store_tests;
 #[cfg(test)]
 mod tests;
 
-pub use caller::{TAG_LEN, Tagged, untag};
 pub use client::PosixClient;
 pub use fdtable::{FdTable, MAX_FDS};
 pub use files::{FileMeta, Files, MAX_FILE, MemFiles};
@@ -74,8 +71,7 @@ use protocols::object::ObjId;
 use protocols::posix::{Errno, FileType, OpenFlags};
 use protocols::resolver::{MAX_NAME, Name, NameError};
 
-/// The calling program, as the key its requests carry identifies it
-/// ([`Tagged`]).
+/// The calling program, as the kernel names it on each call.
 pub type Pid = u64;
 
 /// The time source for file times.

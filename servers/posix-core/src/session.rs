@@ -1,6 +1,6 @@
 //! [`Session`]: one program's view of the POSIX layer, serving the
 //! [`protocols::posix::Posix`] interface. The server makes one per call
-//! from the key the request carries ([`crate::untag`]).
+//! for the program the kernel says is calling.
 
 use protocols::ipc::Bytes;
 use protocols::posix::{DirEnt, Errno, Fd, MAX_IO, OpenFlags, Path, Server, Stat, Whence};

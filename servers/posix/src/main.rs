@@ -4,9 +4,8 @@
 //! Files are persistent objects in the object store (`posix_core::StoreFiles`),
 //! named through the shared hierarchical resolver published as `hier` — the
 //! namespace the shell's `ls` shows. The server keeps one descriptor table
-//! per calling program, keyed by the tag the client library puts on every
-//! request (`posix_core::Tagged`; the kernel's PPC does not say who
-//! calls). It publishes its gate as `posix`.
+//! per calling program, keyed by the caller the kernel names on each call
+//! (`runtime::ppc::caller`). It publishes its gate as `posix`.
 //!
 //! It waits as long as it takes for both (logging while it waits): one
 //! namespace for the shell and every program is the point, so it never
@@ -24,7 +23,7 @@ use alloc::boxed::Box;
 
 use nomenclature::Remote;
 use posix::relink::Relinking;
-use posix_core::{Clock, Posix, Session, StoreFiles, untag};
+use posix_core::{Clock, Posix, Session, StoreFiles};
 use protocols::ipc::{self, Interface};
 use protocols::posix as proto;
 use protocols::resolver;
@@ -94,12 +93,12 @@ where
         Err(e) => return e,
     };
     let handler: Box<runtime::ppc::Handler> = Box::new(move |generation, request, reply| {
-        let (pid, envelope) = untag(request);
+        // The kernel says which program calls: its descriptor table.
         let session = Session {
             posix: &mut fs,
-            pid,
+            pid: runtime::ppc::caller(),
         };
-        ipc::serve(&mut proto::Service(session), generation, envelope, reply)
+        ipc::serve(&mut proto::Service(session), generation, request, reply)
     });
     if let Err(e) = runtime::ppc::register_handler(gate, proto::Posix::GATES, handler, STACKS)
         .and_then(|_| sys::service_publish(posix::SERVICE, gate))

@@ -10,6 +10,7 @@
 //! implementation needs no locking of its own.
 
 use alloc::boxed::Box;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use protocols::ipc::{self, Dispatch, MAX_MESSAGE, MessageBuf, Transport, TransportError};
 use protocols::object::ObjId;
@@ -259,9 +260,21 @@ extern "C" fn entry() -> ! {
     )
 }
 
+/// The program whose call the running handler serves (see [`caller`]).
+static CALLER: AtomicU64 = AtomicU64::new(0);
+
+/// The program whose call the running handler serves, as the kernel
+/// attests it (0: the kernel itself, asking the pager). Meaningful only
+/// inside a handler: the runtime runs one handler at a time, and sets it
+/// before each.
+pub fn caller() -> u64 {
+    CALLER.load(Ordering::Relaxed)
+}
+
 /// Serves one call: `msg`/`len` is the kernel's copy of the request at the
-/// top of this server stack, `gate` the gate number.
-extern "C" fn handle(msg: *const u8, len: usize, _gate: u64) -> ! {
+/// top of this server stack, `gate` the gate number, `caller` the calling
+/// program (`rcx` is whatever the kernel's return left there).
+extern "C" fn handle(msg: *const u8, len: usize, _gate: u64, _rcx: u64, caller: u64) -> ! {
     let len = len.min(MAX_MESSAGE);
     // SAFETY: the kernel put `len` bytes at `msg`, in this stack's
     // reserved top; nothing else writes there during the call.
@@ -273,6 +286,7 @@ extern "C" fn handle(msg: *const u8, len: usize, _gate: u64) -> ! {
     let reply = unsafe { &mut *(msg.wrapping_sub(MAX_MESSAGE) as *mut [u8; MAX_MESSAGE]) };
     let n = {
         let mut server = SERVER.lock();
+        CALLER.store(caller, Ordering::Relaxed);
         match server.as_mut() {
             Some((handler, generation)) => handler(*generation, request, reply),
             // A call that beat the registration's bookkeeping: a

@@ -12,8 +12,8 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use posix::{Client, Errno, FileType, OpenFlags, PosixClient, Tagged, Whence};
-use runtime::println;
+use posix::{Client, Errno, FileType, OpenFlags, Whence};
+use runtime::{println, sys};
 
 use crate::ensure;
 use crate::report::{Outcome, Report};
@@ -79,7 +79,7 @@ pub fn run() -> u64 {
             return r.finish();
         }
     };
-    let base = format!("/utest-{:08x}", posix::program_key() as u32);
+    let base = format!("/utest-{:08x}", utest::objsetup::random_u64() as u32);
     if let Err(e) = c.mkdir(&base, 0o755) {
         r.test("posix: make the test directory", || Err(err(e)));
         return r.finish();
@@ -306,19 +306,13 @@ fn tables(c: &mut Client, d: &str) -> Outcome {
     let f = format!("{d}/mine");
     put(c, &f, b"secret")?;
     let fd = c.open(&f, RDONLY, 0).map_err(err)?;
-    // Another program: the same server, another key.
-    let gate = c.0.transport_mut().inner;
-    let mut other = PosixClient::new(Tagged {
-        inner: gate,
-        key: posix::program_key() ^ 0x5a5a_5a5a_0000_0001,
-    });
-    let mut buf = [0u8; 8];
-    let r = other.read(fd, &mut buf);
-    ensure!(r == Err(Errno::EBADF), "another program read my fd: {r:?}");
-    let theirs = other.open(&f, RDONLY, 0).map_err(err)?;
-    ensure!(theirs == 0, "the other program's first fd is {theirs}");
-    other.close(theirs).map_err(err)?;
+    // Another program (the kernel tells the server who calls): my
+    // descriptor is not its, and its own table starts at 0.
+    let child = sys::program_spawn("utest", &format!("posix-other {fd} {f}")).map_err(err)?;
+    let code = sys::program_wait(child, 0).map_err(err)?;
+    ensure!(code == 0, "posix-other exited with {code:#x}");
     // Mine is still open.
+    let mut buf = [0u8; 8];
     let n = c.read(fd, &mut buf).map_err(err)?;
     ensure!(&buf[..n] == b"secret", "my fd lost its file");
     c.close(fd).map_err(err)
@@ -380,4 +374,27 @@ pub fn persist(step: &str) -> u64 {
         }
     }
     r.finish()
+}
+
+/// `posix-other FD PATH`: run by the per-program-tables test as another
+/// program. Descriptor `FD` is the parent's: here it is `EBADF`; opening
+/// `PATH` gives this program's first descriptor, 0. Exit 0 when both hold.
+pub fn other(fd: &str, path: &str) -> u64 {
+    let check = || -> Outcome {
+        let fd: posix::Fd = fd.parse().map_err(err)?;
+        let mut c = posix::connect(CONNECT_MS).map_err(err)?;
+        let mut buf = [0u8; 8];
+        let r = c.read(fd, &mut buf);
+        ensure!(r == Err(Errno::EBADF), "read the parent's fd: {r:?}");
+        let mine = c.open(path, RDONLY, 0).map_err(err)?;
+        ensure!(mine == 0, "this program's first fd is {mine}");
+        c.close(mine).map_err(err)
+    };
+    match check() {
+        Ok(()) => 0,
+        Err(why) => {
+            println!("utest: posix-other: {why}");
+            1
+        }
+    }
 }

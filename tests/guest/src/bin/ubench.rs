@@ -333,7 +333,7 @@ fn posix_figures() {
         Ok(c) => c,
         Err(e) => return println!("bench: posix: no POSIX server ({e})"),
     };
-    let dir = alloc::format!("/ubench-{:08x}", posix::program_key() as u32);
+    let dir = alloc::format!("/ubench-{:08x}", utest::objsetup::random_u64() as u32);
     let (small, big) = (alloc::format!("{dir}/small"), alloc::format!("{dir}/big"));
     let create = OpenFlags::O_WRONLY | OpenFlags::O_CREAT | OpenFlags::O_TRUNC;
     let setup = fs.mkdir(&dir, 0o755).and_then(|_| {
