@@ -23,7 +23,7 @@ pub fn workspace_root() -> PathBuf {
 /// command line); each lands on the image as `/boot/<binary>`. `init` is
 /// started by the kernel; the others are started from the shell
 /// (`run NAME`).
-pub const PROGRAMS: [(&str, &str, &str); 8] = [
+pub const PROGRAMS: [(&str, &str, &str); 9] = [
     ("init", "init", "init"),
     ("objstore", "objstore", "objstore"),
     ("posix", "posix", "posix"),
@@ -32,6 +32,7 @@ pub const PROGRAMS: [(&str, &str, &str); 8] = [
     ("utest", "ubench", "ubench"),
     ("utest", "pcut", "pcut"),
     ("utest", "ptx", "ptx"),
+    ("utest", "pmix", "pmix"),
 ];
 
 /// A module the system boots with, as named in `limine.conf`.

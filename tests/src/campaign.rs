@@ -146,6 +146,11 @@ pub fn check_ptx(outcomes: &[Outcome]) -> Result<(), String> {
     check_with(outcomes, "ptx")
 }
 
+/// [`check`] for the `pmix` workload (files, transactions and names).
+pub fn check_pmix(outcomes: &[Outcome]) -> Result<(), String> {
+    check_with(outcomes, "pmix")
+}
+
 /// [`check`] for workload `prefix`, whose lines follow `pcut`'s format.
 pub fn check_with(outcomes: &[Outcome], prefix: &str) -> Result<(), String> {
     let (last, cuts) = outcomes.split_last().ok_or("no boots")?;

@@ -14,3 +14,4 @@ pub mod objsetup;
 pub mod pstore;
 pub mod rng;
 pub mod stats;
+pub mod txwork;

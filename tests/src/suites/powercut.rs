@@ -8,6 +8,14 @@
 //! of a transactional map (`txn::TxMap`) in one persistent object, one
 //! transaction per pair, and every boot's dump must show each pair whole
 //! and each acknowledged transaction there.
+//!
+//! `powercut/mixed-50-cuts` (issue 7's campaign) cuts the power 50 times
+//! under `pmix`, which acknowledges records made durable three ways at
+//! once — files through the POSIX layer, transactions over the map, name
+//! bindings in the hierarchical resolver — and after each recovery asks
+//! every one of those servers for every record: all acknowledged records
+//! present and intact, none half-written, the store's checker clean, and
+//! the workload going on.
 
 use std::time::Duration;
 
@@ -37,6 +45,17 @@ pub fn campaigns() -> Vec<Campaign> {
             final_script: "run ptx dump\nfsck\npoweroff\n",
             boot_timeout: Duration::from_secs(90),
             check: crate::campaign::check_ptx,
+        },
+        Campaign {
+            name: "powercut/mixed-50-cuts",
+            pmem_size: 128 << 20,
+            cuts: 50,
+            work_script: "run pmix dump\nfsck\nrun pmix work {seed}\n",
+            ready_marker: "pmix: working",
+            cut_window: (Duration::from_millis(50), Duration::from_millis(2500)),
+            final_script: "run pmix dump\nfsck\npoweroff\n",
+            boot_timeout: Duration::from_secs(120),
+            check: crate::campaign::check_pmix,
         },
     ]
 }
