@@ -15,7 +15,9 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use protocols::ipc::Transport;
 use protocols::syscall::SysError;
+use runtime::ppc::Gate;
 use runtime::sync::Mutex;
 use runtime::{println, sys};
 use shell::servers::{KillError, ServerState, ServerStatus, Supervisor};
@@ -82,6 +84,47 @@ pub fn adopt(name: &str, module: &str, args: &str, program: u64) {
     drop(runtime::thread::spawn(move || watch(index, program)));
 }
 
+/// How long a restarted server has to answer again before the supervisor
+/// stops timing it.
+const RESTART_PATIENCE_MS: u64 = 30_000;
+
+/// The live incarnation behind service `name`, if one answers now.
+fn serving(name: &str) -> Option<Gate> {
+    sys::service_lookup(name).and_then(Gate::bind).ok()
+}
+
+/// Waits up to `patience_ms` for service `name` to answer from an
+/// incarnation other than `before`.
+fn wait_serving(name: &str, before: Option<Gate>, patience_ms: u64) -> Option<Gate> {
+    let mut waited = 0;
+    while waited < patience_ms {
+        if let Some(g) = serving(name).filter(|g| Some(*g) != before) {
+            return Some(g);
+        }
+        let _ = runtime::time::sleep(core::time::Duration::from_millis(5));
+        waited += 5;
+    }
+    None
+}
+
+/// Prints, once every server started so far answers (or has had a minute
+/// to), how many serve and how long after boot: the boot log's "recovered
+/// and serving" line (a recovery's figure is `cargo xtask bench`'s).
+pub fn report_when_serving() {
+    let names: Vec<String> = SERVERS.lock().iter().map(|e| e.name.clone()).collect();
+    drop(runtime::thread::spawn(move || {
+        let up = names
+            .iter()
+            .filter(|n| Gate::connect(n, 60_000).is_ok())
+            .count();
+        let ms = runtime::time::uptime_nanos().unwrap_or(0) / 1_000_000;
+        println!(
+            "init: {up} of {} servers serving, {ms} ms after boot",
+            names.len()
+        );
+    }));
+}
+
 /// Whether exit code `code` is a crash: a fault, a panic, or a kill.
 fn crashed(code: u64) -> bool {
     protocols::syscall::fault_vector(code).is_some()
@@ -100,7 +143,7 @@ fn watch(index: usize, mut program: u64) {
                 return;
             }
         };
-        let (module, args) = {
+        let (name, module, args) = {
             let mut all = SERVERS.lock();
             let Some(e) = all.get_mut(index) else { return };
             e.last_exit = Some(code);
@@ -135,14 +178,25 @@ fn watch(index: usize, mut program: u64) {
                 e.name,
                 shell::servers::exit_text(code)
             );
-            (e.module.clone(), e.args.clone())
+            (e.name.clone(), e.module.clone(), e.args.clone())
         };
+        let before = serving(&name);
+        let started = runtime::time::Instant::now();
         match sys::program_spawn(&module, &args) {
             Ok(next) => {
                 program = next;
                 if let Some(e) = SERVERS.lock().get_mut(index) {
                     e.state = ServerState::Running { program };
                     e.restarts += 1;
+                }
+                // Hot-restart time: until its service answers again, from
+                // a new incarnation.
+                if let Some(gate) = wait_serving(&name, before, RESTART_PATIENCE_MS) {
+                    println!(
+                        "init: {name} serving again after {} ms (generation {})",
+                        started.elapsed().as_millis(),
+                        gate.generation()
+                    );
                 }
             }
             Err(e) => {

@@ -126,6 +126,18 @@ pub fn run(sets: Sets, icount: bool) -> Result<ExitCode> {
                 println!("{what}: {ratio:.1}x the null system call");
             }
         }
+        let built = artifacts::build_all(true)?;
+        let recovery = crate::recovery::figures(&built, icount)?;
+        let clock = if icount {
+            "instruction-scaled ms"
+        } else {
+            "ms of TCG wall time"
+        };
+        print_table(
+            &format!("recovery after a power cut, and hot restart ({clock})"),
+            &recovery,
+            false,
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

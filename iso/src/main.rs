@@ -10,6 +10,7 @@ mod host;
 mod image;
 mod pmem;
 mod qemu;
+mod recovery;
 mod resolvers;
 mod testing;
 

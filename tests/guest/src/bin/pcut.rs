@@ -5,6 +5,8 @@
 //!   contents 1–4096 bytes, chosen by a generator seeded with SEED),
 //!   printing `pcut: ack create <id> <len> <fnv>`, `pcut: ack write <id>
 //!   <len> <fnv>` and `pcut: ack delete <id>` once each change is durable;
+//! - `pcut fill N`: creates `N` small objects (for the recovery
+//!   benchmark);
 //! - `pcut dump`: prints `pcut: object <id> <len> <fnv>` for every object
 //!   in the store (len 0 for one without a valid header: created, never
 //!   acknowledged), then `pcut: dump done <count>`.
@@ -45,12 +47,16 @@ fn main(args: &str) -> u64 {
             Err(_) => usage(),
         },
         (Some("dump"), None) => dump(&mut c),
+        (Some("fill"), Some(n)) => match n.parse::<u64>() {
+            Ok(n) => fill(&mut c, n),
+            Err(_) => usage(),
+        },
         _ => usage(),
     }
 }
 
 fn usage() -> u64 {
-    println!("pcut: use `pcut work SEED` or `pcut dump`");
+    println!("pcut: use `pcut work SEED`, `pcut dump` or `pcut fill N`");
     2
 }
 
@@ -153,4 +159,17 @@ fn work(c: &mut StoreClient, seed: u64) -> u64 {
             return 1;
         }
     }
+}
+
+/// `pcut fill N`: creates `N` small persistent objects (the recovery
+/// benchmark's population), then prints `pcut: filled N`.
+fn fill(c: &mut StoreClient, n: u64) -> u64 {
+    for i in 0..n {
+        if let Err(e) = pstore::create(c, 64) {
+            println!("pcut: fill stopped at {i}: {e:?}");
+            return 1;
+        }
+    }
+    println!("pcut: filled {n}");
+    0
 }
