@@ -33,8 +33,9 @@ const EXIT_SERVE: u64 = 5;
 ///    none, provisional empty state made persistent on the first change
 ///    (see [`crate::lazy`]); `--dram`: a DRAM buffer.
 /// 3. Opens (recovers) a [`ResolverService`] on it.
-/// 4. Publishes its gate as service `NAME`, then registers in the registry
-///    (a new generation), so whoever sees the record can connect.
+/// 4. Registers in the registry (a new generation), then publishes its
+///    gate as service `NAME`: a client that finds the record waits for the
+///    service, and no call can reach the server before its record is in.
 pub fn serve<R: Resolve + 'static>(args: &str) -> u64 {
     let name = match Args::parse(args) {
         Ok(a) if !a.name.is_empty() && a.name.len() <= protocols::syscall::MAX_SERVICE_NAME => a,
@@ -85,34 +86,42 @@ pub fn serve<R: Resolve + 'static>(args: &str) -> u64 {
             reply,
         )
     });
-    let served = gate_object().and_then(|gate| {
+    let registered = gate_object().and_then(|gate| {
         let incarnation = ppc::register_handler(gate, Resolver::GATES, handler, STACKS)?;
         INCARNATION.store(incarnation, Ordering::Release);
-        sys::service_publish(n, gate)?;
-        Ok(incarnation)
+        Ok((gate, incarnation))
     });
-    let incarnation = match served {
+    let (gate, incarnation) = match registered {
         Ok(g) => g,
         Err(e) => {
             println!("{n}: cannot serve: {e}");
             return EXIT_SERVE;
         }
     };
-    match ppc::retrying(
+    // Register before publishing: nobody can reach this incarnation until
+    // the service is published, so no first change (which registers the
+    // new state object itself, see `crate::lazy`) can race this record and
+    // be overwritten by the provisional identity.
+    let rec = match ppc::retrying(
         &mut reg,
         |c| c.transport_mut(),
         |c| c.register(rname.clone(), id, incarnation),
     ) {
-        Ok(rec) => println!(
-            "{n}: {} resolver serving {bindings} names (generation {})",
-            R::KIND,
-            rec.generation
-        ),
+        Ok(rec) => rec,
         Err(e) => {
             println!("{n}: cannot register: {e:?}");
             return EXIT_SERVE;
         }
+    };
+    if let Err(e) = sys::service_publish(n, gate) {
+        println!("{n}: cannot publish: {e}");
+        return EXIT_SERVE;
     }
+    println!(
+        "{n}: {} resolver serving {bindings} names (generation {})",
+        R::KIND,
+        rec.generation
+    );
     idle()
 }
 

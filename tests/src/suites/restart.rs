@@ -4,6 +4,10 @@
 //!   shell holds persistent objects; `init`'s supervisor starts a new
 //!   incarnation on the same NVDIMM, the shell's next calls rebind to it,
 //!   and the bytes written before the kill read back.
+//! - `restart/kill-every-server`: each server — the resolvers, the
+//!   registry, the POSIX server, the object store — killed in turn right
+//!   after something was committed through it; the shell's next command
+//!   reaches the new incarnation and finds it.
 //! - `restart/powercut-then-recover` (a reboot sequence): the shell's
 //!   `powercut` stops the machine mid-session; the next boot on the same
 //!   pmem file says it is a recovery, finds the object written before the
@@ -21,13 +25,80 @@ const KILL_SESSION: &str = "obj new --persistent 64\nobj write %1 0 committed be
     server list\nserver kill objstore\nobj read %1 0 25\nobj write %1 0 after the restart\n\
     obj read %1 0 17\nserver list\nserver kill nosuch\nfsck\npoweroff\n";
 
+/// Every server killed in turn, each right after something was committed
+/// through it, and read back through its next incarnation.
+const KILL_EVERY: &str = "obj new --persistent 64\nobj write %1 0 data\ncat /none\n\
+    mkdir /k\nbind /k/a %1\ntag %1 color=blue\npublish cur %1\necho kept > /k.txt\n\
+    server kill hier\nresolve /k/a\nserver kill attr\nquery color=blue\n\
+    server kill current\nresolve current:cur\nserver kill registry\nresolver list\n\
+    server kill posix\ncat /k.txt\nserver kill objstore\nobj read %1 0 4\n\
+    server list\nfsck\npoweroff\n";
+
 /// The restart scenarios.
 pub fn scenarios() -> Vec<Scenario> {
-    vec![Scenario {
-        name: "restart/server-kill-objstore",
-        boot: with_input(KILL_SESSION),
-        check: kill_session,
-    }]
+    let mut every = with_input(KILL_EVERY);
+    every.timeout = Duration::from_secs(120);
+    vec![
+        Scenario {
+            name: "restart/server-kill-objstore",
+            boot: with_input(KILL_SESSION),
+            check: kill_session,
+        },
+        Scenario {
+            name: "restart/kill-every-server",
+            boot: every,
+            check: kill_every,
+        },
+    ]
+}
+
+/// The servers `KILL_EVERY` kills, as `server list` names them.
+const KILLED: [&str; 6] = ["hier", "attr", "current", "registry", "posix", "objstore"];
+
+fn kill_every(out: &Outcome, _: &Boot) -> Result<(), String> {
+    expect_exit(out, GuestExit::Success)?;
+    let c = &out.console;
+    let id = created_id(c)?;
+    // What was committed before each kill, read through the next
+    // incarnation.
+    console::require(c, &format!("resolve: /k/a -> {id}"))?;
+    console::require(c, &format!("query: 1 match: {id}"))?;
+    console::require(c, &format!("resolve: current:cur -> {id}"))?;
+    for (name, kind) in [
+        ("hier", "hierarchical"),
+        ("attr", "attribute"),
+        ("current", "current-version"),
+    ] {
+        let row = console::lines(c, name)
+            .into_iter()
+            .find(|l| l.split_whitespace().nth(1) == Some(kind))
+            .ok_or_else(|| format!("`resolver list` after the registry's restart lacks {name}"))?;
+        if row.contains("stopped") {
+            return Err(format!("the restarted registry lost {name}: {row:?}"));
+        }
+    }
+    let kept = crate::suites::shell::output_of(c, "cat /k.txt").unwrap_or_default();
+    if !kept.lines().any(|l| l == "kept") {
+        return Err(format!("the restarted POSIX server lost /k.txt: {kept:?}"));
+    }
+    console::require(c, &format!("obj: {id} +0: \"data\""))?;
+    // Each was restarted once, after the kill.
+    for name in KILLED {
+        console::require(
+            c,
+            &format!("init: {name} was killed (killed); restarting it"),
+        )?;
+        let restarted = console::lines(c, name).into_iter().any(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            w.first() == Some(&name) && w.get(1) == Some(&"running") && w.last() == Some(&"killed")
+        });
+        if !restarted {
+            return Err(format!(
+                "`server list` does not show {name} restarted after its kill"
+            ));
+        }
+    }
+    console::require(c, "fsck: clean").map(drop)
 }
 
 /// The reboot sequences.
@@ -148,6 +219,50 @@ mod tests {
         let never =
             kill_transcript().replace("running (7)             1", "running (2)             0");
         assert!(kill_session(&out(&never), &Boot::builtin()).is_err());
+    }
+
+    fn every_transcript() -> String {
+        let mut t = format!(
+            "obj: created persistent {ID} (64 bytes)\n\
+             resolve: /k/a -> {ID} (object, epoch 3)\n\
+             query: 1 match: {ID}\n\
+             resolve: current:cur -> {ID} (object, epoch 1)\n\
+             attr       attribute             8        1  30df5c8f868614d9aa0e53faa9e541b6\n\
+             current    current-version       9        1  ac30d55cc6693e998d9f5b2ac7006ae8\n\
+             hier       hierarchical          7        3  7e531a103f3831f23388fc1cfbf81bc0\n\
+             perennial> cat /k.txt\nkept\nperennial> server kill objstore\n\
+             obj: {ID} +0: \"data\"\n"
+        );
+        for name in KILLED {
+            t += &format!(
+                "init: {name} was killed (killed); restarting it\n\
+                 {name:<12} running (9)             1  killed\n"
+            );
+        }
+        t + "fsck: clean\n"
+    }
+
+    #[test]
+    fn killing_every_server_must_lose_nothing() {
+        assert_eq!(
+            kill_every(&out(&every_transcript()), &Boot::builtin()),
+            Ok(())
+        );
+        for (good, bad) in [
+            ("query: 1 match", "query: 0 matches"),
+            ("\nkept\n", "\ncat: /k.txt: ENOENT\n"),
+            (
+                "hier       hierarchical          7",
+                "hier       (stopped: resolver start hier",
+            ),
+            ("+0: \"data\"", "+0: \"\\x00\\x00\""),
+        ] {
+            let broken = every_transcript().replacen(good, bad, 1);
+            assert!(
+                kill_every(&out(&broken), &Boot::builtin()).is_err(),
+                "{bad:?} passed"
+            );
+        }
     }
 
     #[test]
