@@ -80,20 +80,8 @@ impl KObject {
             return Err(SysError::NotFound);
         }
         let mut t = tables();
-        let pd_index = ((offset >> 21) & 0x1ff) as usize;
         let pt_index = ((offset >> 12) & 0x1ff) as usize;
-        let pde = t.read_entry(self.pd, pd_index);
-        let pt = if pde & flags::PRESENT != 0 {
-            pde & ADDR_MASK
-        } else if alloc {
-            let pt = frames::allocate_zeroed().ok_or(SysError::NoMemory)?;
-            t.write_entry(
-                self.pd,
-                pd_index,
-                pt | flags::PRESENT | flags::WRITABLE | flags::USER,
-            );
-            pt
-        } else {
+        let Some(pt) = page_table(&mut t, self.pd, offset, alloc)? else {
             return Ok(None);
         };
         let pte = t.read_entry(pt, pt_index);
@@ -130,20 +118,8 @@ impl KObject {
             return Err(SysError::NotFound);
         }
         let mut t = tables();
-        let pd_index = ((offset >> 21) & 0x1ff) as usize;
         let pt_index = ((offset >> 12) & 0x1ff) as usize;
-        let pde = t.read_entry(self.pd, pd_index);
-        let pt = if pde & flags::PRESENT != 0 {
-            pde & ADDR_MASK
-        } else {
-            let pt = frames::allocate_zeroed().ok_or(SysError::NoMemory)?;
-            t.write_entry(
-                self.pd,
-                pd_index,
-                pt | flags::PRESENT | flags::WRITABLE | flags::USER,
-            );
-            pt
-        };
+        let pt = page_table(&mut t, self.pd, offset, true)?.ok_or(SysError::NoMemory)?;
         if t.read_entry(pt, pt_index) & flags::PRESENT == 0 {
             t.write_entry(
                 pt,
@@ -264,6 +240,31 @@ impl Drop for KObject {
     }
 }
 
+/// The page table under page directory `pd` covering slot `offset`
+/// (`alloc`: made, zeroed, when missing; else `None`).
+fn page_table(
+    t: &mut HhdmTables,
+    pd: u64,
+    offset: u64,
+    alloc: bool,
+) -> Result<Option<u64>, SysError> {
+    let pd_index = ((offset >> 21) & 0x1ff) as usize;
+    let pde = t.read_entry(pd, pd_index);
+    if pde & flags::PRESENT != 0 {
+        return Ok(Some(pde & ADDR_MASK));
+    }
+    if !alloc {
+        return Ok(None);
+    }
+    let pt = frames::allocate_zeroed().ok_or(SysError::NoMemory)?;
+    t.write_entry(
+        pd,
+        pd_index,
+        pt | flags::PRESENT | flags::WRITABLE | flags::USER,
+    );
+    Ok(Some(pt))
+}
+
 static TABLE: IrqMutex<BTreeMap<ObjId, Arc<KObject>>> = IrqMutex::new(BTreeMap::new());
 
 /// The object `id`, if it exists.
@@ -339,21 +340,9 @@ pub fn attach_persistent(
             if !obj.offset_valid(offset) {
                 continue;
             }
-            let pd_index = ((offset >> 21) & 0x1ff) as usize;
             let pt_index = ((offset >> 12) & 0x1ff) as usize;
-            let pde = t.read_entry(pd, pd_index);
-            let pt = if pde & flags::PRESENT != 0 {
-                pde & ADDR_MASK
-            } else {
-                // Dropping `obj` on failure frees the tables made so far.
-                let pt = frames::allocate_zeroed().ok_or(SysError::NoMemory)?;
-                t.write_entry(
-                    pd,
-                    pd_index,
-                    pt | flags::PRESENT | flags::WRITABLE | flags::USER,
-                );
-                pt
-            };
+            // Dropping `obj` on failure frees the tables made so far.
+            let pt = page_table(&mut t, pd, offset, true)?.ok_or(SysError::NoMemory)?;
             t.write_entry(
                 pt,
                 pt_index,
