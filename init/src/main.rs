@@ -45,7 +45,7 @@ fn main(_args: &str) -> u64 {
     }
     names::start();
     posix::start();
-    supervisor::report_when_serving();
+    supervisor::wait_until_serving();
     println!("init: Perennial shell ready");
     let mut kernel = Kernel::default();
     let mut session = Session::new();

@@ -107,22 +107,43 @@ fn wait_serving(name: &str, before: Option<Gate>, patience_ms: u64) -> Option<Ga
     None
 }
 
-/// Prints, once every server started so far answers (or has had a minute
-/// to), how many serve and how long after boot: the boot log's "recovered
-/// and serving" line (a recovery's figure is `cargo xtask bench`'s).
-pub fn report_when_serving() {
+/// Longest `init` waits at boot for the servers to answer.
+const BOOT_PATIENCE_MS: u64 = 20_000;
+
+/// Waits until every server started so far answers (or has ended, or the
+/// patience ran out), then prints how many serve and how long after boot:
+/// the boot log's "serving" line, and what `cargo xtask bench` reads for
+/// recovery. `init` calls it before the shell starts, so the servers'
+/// start-up lines come before the first prompt, not in the middle of it.
+pub fn wait_until_serving() {
     let names: Vec<String> = SERVERS.lock().iter().map(|e| e.name.clone()).collect();
-    drop(runtime::thread::spawn(move || {
-        let up = names
+    let running = |name: &str| {
+        SERVERS
+            .lock()
             .iter()
-            .filter(|n| Gate::connect(n, 60_000).is_ok())
-            .count();
-        let ms = runtime::time::uptime_nanos().unwrap_or(0) / 1_000_000;
-        println!(
-            "init: {up} of {} servers serving, {ms} ms after boot",
-            names.len()
-        );
-    }));
+            .any(|e| e.name == name && matches!(e.state, ServerState::Running { .. }))
+    };
+    let started = runtime::time::Instant::now();
+    let mut up = 0;
+    for name in &names {
+        loop {
+            if serving(name).is_some() {
+                up += 1;
+                break;
+            }
+            // Ended (no persistent memory: the store and POSIX server say
+            // so and stop), or out of patience.
+            if !running(name) || started.elapsed().as_millis() as u64 > BOOT_PATIENCE_MS {
+                break;
+            }
+            let _ = runtime::time::sleep(core::time::Duration::from_millis(5));
+        }
+    }
+    let ms = runtime::time::uptime_nanos().unwrap_or(0) / 1_000_000;
+    println!(
+        "init: {up} of {} servers serving, {ms} ms after boot",
+        names.len()
+    );
 }
 
 /// Whether exit code `code` is a crash: a fault, a panic, or a kill.
