@@ -255,6 +255,25 @@ syscalls! {
     /// and calls other programs' threads are making into it return
     /// `ServerFaulted`. How a supervisor stops a server (`server kill`).
     ProgramKill = 36, args: 1;
+    /// `program_start_kso(id_lo: u64, id_hi: u64)` → program id. Starts
+    /// the program thread KSO `id` describes ([`crate::thread_kso`]): the
+    /// kernel reads and checks the record (a corrupt one is quarantined
+    /// with a log line: `InvalidArgument`), attaches the contexts and view
+    /// it lists (a corrupt one is quarantined and left out), starts its
+    /// module with its arguments as a child of the caller, and from then
+    /// on keeps the record's live fields. The record's state decides how
+    /// it starts ([`crate::thread_kso::StartKind`]). A KSO already running
+    /// is `Busy`; an object that is no persistent KSO is `InvalidArgument`.
+    ProgramStartKso = 37, args: 2;
+    /// `kso_self(buf: *mut u8, len: usize)` → bytes written. What the
+    /// kernel knows of the caller's thread KSO
+    /// ([`crate::thread_kso::KsoSelf`]), the power-resume notice among it.
+    /// A program started without one: `NotFound`.
+    KsoSelf = 38, args: 2;
+    /// `kso_resume_register()` → 0. Registers the caller for power-resume:
+    /// after a power cut it is started with a notice (`Resumed`) instead
+    /// of being reset. Without a thread KSO: `NotFound`.
+    KsoResumeRegister = 39, args: 0;
 }
 
 /// Longest service name.

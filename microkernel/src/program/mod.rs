@@ -1,6 +1,7 @@
 //! Programs: a boot module loaded into its own address space, its threads,
 //! and its end.
 
+pub mod kso;
 pub mod loader;
 pub mod modules;
 
@@ -14,7 +15,9 @@ use protocols::syscall::SysError;
 use crate::arch::TrapFrame;
 use crate::mm::uspace::AddressSpace;
 use crate::object::space::ObjSpace;
-use crate::sched::{self, ProgramRecord};
+use crate::sched::{self, ProgramRecord, Tid};
+
+use self::kso::ThreadKso;
 use crate::{halt, kprintln};
 
 /// Longest program name kept (the module name).
@@ -35,6 +38,8 @@ pub struct Program {
     /// Its view and security-context roots (dropped after `space`, whose
     /// teardown leaves the slot region to it).
     pub objects: ObjSpace,
+    /// The thread KSO it was started from, if any.
+    pub kso: Option<Arc<ThreadKso>>,
 }
 
 impl Program {
@@ -52,6 +57,17 @@ impl Program {
 /// Starts boot module `/boot/<name>` as a new program of `parent` (0: the
 /// kernel) with argument string `args`; returns its id.
 pub fn spawn(name: &[u8], args: &[u8], parent: u64) -> Result<u64, SysError> {
+    spawn_program(name, args, parent, None).map(|(id, _, _)| id)
+}
+
+/// [`spawn`], keeping the records of thread KSO `kso`; the program's id,
+/// the program and its first thread.
+fn spawn_program(
+    name: &[u8],
+    args: &[u8],
+    parent: u64,
+    kso: Option<Arc<ThreadKso>>,
+) -> Result<(u64, Arc<Program>, Tid), SysError> {
     if name.is_empty() || name.len() > MAX_NAME_LEN {
         return Err(SysError::NotFound);
     }
@@ -72,18 +88,22 @@ pub fn spawn(name: &[u8], args: &[u8], parent: u64) -> Result<u64, SysError> {
         name_len,
         space,
         objects,
+        kso,
     });
     sched::add_program(
         id,
         ProgramRecord::new(parent, parent == 0 && name == b"init"),
     )?;
     let frame = TrapFrame::user_entry(entry.rip, entry.rsp, entry.args, entry.args_len);
-    if let Err(err) = sched::spawn_user(program, frame, DEFAULT_PRIORITY as u8) {
-        // The record never had a thread: end it so nothing waits for ever.
-        sched::with_programs(|p| p.abandon(id));
-        return Err(err);
+    match sched::spawn_user(program.clone(), frame, DEFAULT_PRIORITY as u8) {
+        Ok(tid) => Ok((id, program, tid)),
+        Err(err) => {
+            // The record never had a thread: end it so nothing waits for
+            // ever.
+            sched::with_programs(|p| p.abandon(id));
+            Err(err)
+        }
     }
-    Ok(id)
 }
 
 /// Starts `init` (with its module command line as arguments), or powers

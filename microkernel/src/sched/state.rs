@@ -388,6 +388,7 @@ impl State {
         let t = self.thread_mut(tid);
         t.state = ThreadState::Exited;
         let pid = t.program.as_ref().map(|p| p.id);
+        let kso = t.program.as_ref().and_then(|p| p.kso.clone());
         self.zombies.push(tid);
         let Some(pid) = pid else { return };
         let Some(record) = self.programs.records.get_mut(&pid) else {
@@ -399,6 +400,9 @@ impl State {
             return;
         }
         let code = self.programs.end(pid, code);
+        if let Some(kso) = kso {
+            kso.ended(code);
+        }
         self.wake(WaitKey::Program(pid), u64::MAX);
         if self.programs.running() == 0 {
             crate::program::all_ended(self.programs.init_code.unwrap_or(code));

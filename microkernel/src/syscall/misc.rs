@@ -21,5 +21,10 @@ pub fn poweroff(status: u64) -> Result<u64, SysError> {
         .into_iter()
         .find(|c| *c as u64 == status)
         .ok_or(SysError::InvalidArgument)?;
+    // A power cut tells nobody; a clean power-off leaves every running
+    // thread KSO saying so.
+    if code != GuestExit::PowerCut {
+        crate::program::kso::shut_down_all();
+    }
     halt::exit(code)
 }

@@ -59,7 +59,16 @@ fn decode_and_run(number: u64, args: Args) -> Result<u64, SysError> {
     }
     // Every system call comes from a thread of some program.
     let program = sched::current_program().ok_or(SysError::PermissionDenied)?;
-    run(call, &program, args)
+    // A program started from a thread KSO shows the call in progress there.
+    match &program.kso {
+        None => run(call, &program, args),
+        Some(kso) => {
+            kso.enter(number);
+            let result = run(call, &program, args);
+            kso.leave();
+            result
+        }
+    }
 }
 
 fn run(call: Syscall, program: &Arc<Program>, a: Args) -> Result<u64, SysError> {
@@ -79,6 +88,9 @@ fn run(call: Syscall, program: &Arc<Program>, a: Args) -> Result<u64, SysError> 
         Syscall::ProgramSpawn => program::spawn(program, a[0], a[1], a[2], a[3]),
         Syscall::ProgramWait => program::wait(program, a[0], a[1]),
         Syscall::ProgramKill => program::kill(program, a[0]),
+        Syscall::ProgramStartKso => program::start_kso(program, a[0], a[1]),
+        Syscall::KsoSelf => program::kso_self(program, a[0], a[1]),
+        Syscall::KsoResumeRegister => program::kso_resume_register(program),
         Syscall::ObjCreate => object::create(program, a),
         Syscall::ObjDelete => object::delete(program, a[0], a[1]),
         Syscall::ObjMap => object::map(program, a[0], a[1], a[2], a[3]),

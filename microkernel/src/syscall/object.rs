@@ -107,16 +107,25 @@ pub fn attach(program: &Arc<Program>, lo: u64, hi: u64) -> Result<u64, SysError>
     let ctx = secctx::get_or_load(obj.id)?;
     program
         .objects
-        .attach(sched::current_tid(), &program.space, ctx)
-        .map(|()| 0)
+        .attach(sched::current_tid(), &program.space, ctx)?;
+    if let Some(kso) = &program.kso
+        && obj.flags.contains(ObjFlags::PERSISTENT)
+    {
+        kso.note_attach(obj.id);
+    }
+    Ok(0)
 }
 
 /// `ctx_detach`.
 pub fn detach(program: &Arc<Program>, lo: u64, hi: u64) -> Result<u64, SysError> {
+    let id = id(lo, hi);
     program
         .objects
-        .detach(sched::current_tid(), &program.space, id(lo, hi))
-        .map(|()| 0)
+        .detach(sched::current_tid(), &program.space, id)?;
+    if let Some(kso) = &program.kso {
+        kso.note_detach(id);
+    }
+    Ok(0)
 }
 
 /// `ctx_activate`.
@@ -150,5 +159,12 @@ pub fn check(program: &Arc<Program>, a: super::Args) -> Result<u64, SysError> {
 pub fn view_attach(program: &Arc<Program>, lo: u64, hi: u64) -> Result<u64, SysError> {
     let obj = object(lo, hi)?;
     require(program, &obj, Perms::USE)?;
-    program.objects.attach_view(obj).map(|()| 0)
+    let (view, persistent) = (obj.id, obj.flags.contains(ObjFlags::PERSISTENT));
+    program.objects.attach_view(obj)?;
+    if let Some(kso) = &program.kso
+        && persistent
+    {
+        kso.note_view(view);
+    }
+    Ok(0)
 }

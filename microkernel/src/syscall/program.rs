@@ -51,3 +51,28 @@ pub fn wait(caller: &Arc<Program>, id: u64, timeout: u64) -> Result<u64, SysErro
     let deadline = (timeout != 0).then(|| time::deadline_after(timeout));
     sched::wait_program(id, caller.id, deadline)
 }
+
+/// `program_start_kso(id_lo, id_hi)`.
+pub fn start_kso(caller: &Arc<Program>, lo: u64, hi: u64) -> Result<u64, SysError> {
+    let id = protocols::object::ObjId::from_u128((u128::from(hi) << 64) | u128::from(lo));
+    crate::program::kso::start(caller, id)
+}
+
+/// `kso_self(buf, len)`.
+pub fn kso_self(caller: &Arc<Program>, buf: u64, len: u64) -> Result<u64, SysError> {
+    let kso = caller.kso.as_ref().ok_or(SysError::NotFound)?;
+    let bytes = kso.notice().encode();
+    if (bytes.len() as u64) > len {
+        return Err(SysError::TooLarge);
+    }
+    let out = super::user_ptr::UserOut::new(caller, buf, bytes.len() as u64)?;
+    out.write(0, &bytes);
+    Ok(bytes.len() as u64)
+}
+
+/// `kso_resume_register()`.
+pub fn kso_resume_register(caller: &Arc<Program>) -> Result<u64, SysError> {
+    let kso = caller.kso.as_ref().ok_or(SysError::NotFound)?;
+    kso.register_resume();
+    Ok(0)
+}

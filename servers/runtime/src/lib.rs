@@ -21,6 +21,7 @@ extern crate alloc;
 pub mod console;
 pub mod debug;
 pub mod heap;
+pub mod kso;
 #[cfg(target_os = "none")]
 mod panic;
 #[cfg(target_arch = "x86_64")]

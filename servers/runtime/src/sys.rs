@@ -215,6 +215,34 @@ pub fn program_kill(id: u64) -> Result<(), SysError> {
     unsafe { call(Syscall::ProgramKill, &[id]) }.map(drop)
 }
 
+/// `program_start_kso`: starts the program thread KSO `kso` describes as
+/// this program's child (see `protocols::thread_kso`); its id.
+pub fn program_start_kso(kso: protocols::object::ObjId) -> Result<u64, SysError> {
+    // SAFETY: no pointers.
+    unsafe { call(Syscall::ProgramStartKso, &split(kso)) }
+}
+
+/// `kso_self`: what the kernel knows of this program's thread KSO (the
+/// power-resume notice among it); `NotFound` without one.
+pub fn kso_self() -> Result<protocols::thread_kso::KsoSelf, SysError> {
+    let mut out = [0u8; protocols::thread_kso::KSO_SELF_SIZE];
+    // SAFETY: the kernel writes at most `out.len()` bytes into `out`.
+    unsafe {
+        call(
+            Syscall::KsoSelf,
+            &[out.as_mut_ptr() as u64, out.len() as u64],
+        )
+    }?;
+    protocols::thread_kso::KsoSelf::decode(&out).ok_or(SysError::InvalidArgument)
+}
+
+/// `kso_resume_register`: after a power cut, start this program with a
+/// power-resume notice instead of resetting it.
+pub fn kso_resume_register() -> Result<(), SysError> {
+    // SAFETY: no pointers.
+    unsafe { call(Syscall::KsoResumeRegister, &[]) }.map(drop)
+}
+
 fn split(id: protocols::object::ObjId) -> [u64; 2] {
     let v = id.as_u128();
     [v as u64, (v >> 64) as u64]

@@ -148,3 +148,14 @@ pub fn rdtsc() -> u64 {
     // SAFETY: RDTSC is unprivileged here (CR4.TSD clear) and has no effects.
     unsafe { core::arch::x86_64::_rdtsc() }
 }
+
+/// Writes the cache line holding `addr` back to memory (`clflush`, which
+/// every x86-64 CPU has) and fences, so a store to persistent memory is
+/// durable when this returns.
+pub fn persist_line(addr: u64) {
+    // SAFETY: `clflush` of a mapped kernel address and `sfence` have no
+    // effect but on the cache; callers pass addresses they just wrote.
+    unsafe {
+        core::arch::asm!("clflush [{}]", "sfence", in(reg) addr, options(nostack, preserves_flags));
+    }
+}
