@@ -17,6 +17,8 @@
 //! - [`cap`]: capability and delegation records (signed by the `caps` crate).
 //! - [`resolver`]: the Nomenclature interfaces (resolvers and their registry).
 //! - [`posix`]: the POSIX server's interface and `errno` values.
+//! - [`ksod`]: the KSO persistence server's interface (thread KSOs in the
+//!   KSO root).
 
 #![cfg_attr(not(test), no_std)]
 
@@ -32,6 +34,7 @@ pub mod exit;
 pub mod fot;
 pub mod ipc;
 pub mod kso;
+pub mod ksod;
 pub mod layout;
 pub mod object;
 pub mod objstore;
@@ -39,3 +42,4 @@ pub mod pmem;
 pub mod posix;
 pub mod resolver;
 pub mod syscall;
+pub mod thread_kso;
