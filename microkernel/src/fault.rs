@@ -31,6 +31,16 @@ pub fn user_exception(ex: Exception, frame: &mut TrapFrame) {
                 if crate::ppc::pager::ask(frame, obj, page) {
                     return;
                 }
+                // No live pager: the store is restarting. Wait for it and
+                // retry rather than end the program.
+                if !crate::ppc::pager::available() && crate::ppc::pager::wait_for_store() {
+                    return;
+                }
+            }
+            SlotFault::StoreAway => {
+                if crate::ppc::pager::wait_for_store() {
+                    return;
+                }
             }
             SlotFault::NotObject => {}
         }

@@ -9,6 +9,7 @@
 //! - [`names`]: the naming commands over the resolvers (`ls`, `mkdir`,
 //!   `bind`, `unbind`, `resolve`, `tag`, `query`, `publish`, `resolver`);
 //! - [`servers`]: the supervisor's `server` command, and `powercut`;
+//! - [`jobs`]: programs in the background (`run -b`, `wait`) and `sleep`;
 //! - [`system`]: the [`System`] trait through which commands reach the
 //!   kernel (the `init` binary implements it with system calls; tests use a
 //!   fake);
@@ -21,6 +22,7 @@ extern crate alloc;
 pub mod commands;
 pub mod editor;
 pub mod files;
+pub mod jobs;
 pub mod names;
 pub mod objects;
 pub mod parse;

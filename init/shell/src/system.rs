@@ -145,6 +145,18 @@ pub trait System {
     fn names(&mut self) -> Option<&mut dyn crate::names::Names> {
         None
     }
+
+    /// The programs `run -b` started and nobody waited for yet; `None`:
+    /// the system keeps no table (`wait` then names programs by id).
+    fn jobs(&mut self) -> Option<&mut crate::jobs::Jobs> {
+        None
+    }
+
+    /// Pauses the shell for `ms` milliseconds (`sleep`).
+    fn sleep_ms(&mut self, ms: u64) -> Result<(), SysError> {
+        let _ = ms;
+        Err(SysError::UnknownSyscall)
+    }
 }
 
 /// A failed object-store call.

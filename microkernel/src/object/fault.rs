@@ -28,6 +28,9 @@ pub enum SlotFault {
     NotObject,
     /// A persistent object's page: ask the store's pager, then retry.
     Page(alloc::sync::Arc<super::table::KObject>, u64),
+    /// A persistent object the store took away while no store runs (it is
+    /// restarting): wait for it, then retry.
+    StoreAway,
 }
 
 /// Handles a user page fault at `addr`.
@@ -56,6 +59,7 @@ pub fn user_fault(
         Fault::Retry => SlotFault::Retry,
         Fault::NotObject => SlotFault::NotObject,
         Fault::Page { obj, page } => SlotFault::Page(obj, page),
+        Fault::Gone { .. } if !crate::ppc::pager::available() => SlotFault::StoreAway,
         Fault::Gone { id } => {
             kprintln!(
                 "page fault: program {} (id {}) thread {}: object {id} was deleted while mapped; its pages are gone",

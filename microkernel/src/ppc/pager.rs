@@ -55,6 +55,44 @@ pub fn ask(frame: &mut TrapFrame, obj: Arc<KObject>, page: u64) -> bool {
     .is_ok()
 }
 
+/// Whether a live store answers the pager gate now. A fault on a
+/// persistent page while it does not (the store is restarting) waits for
+/// it instead of ending the program: see [`wait_for_store`].
+pub fn available() -> bool {
+    super::service::find(SERVICE)
+        .and_then(gate::lookup)
+        .is_some_and(|s| s.live_program().is_some())
+}
+
+/// Longest a fault waits for a restarting store.
+const STORE_PATIENCE_NANOS: u64 = 10_000_000_000;
+/// Polling step while waiting.
+const STORE_POLL_NANOS: u64 = 5_000_000;
+
+/// Blocks the faulting thread until a store serves the pager again (the
+/// access then retries); `false` if none came back within
+/// [`STORE_PATIENCE_NANOS`] (the fault is the program's then). A supervisor
+/// restarts a killed or crashed store in tens of milliseconds; without
+/// this, every program touching an unmapped persistent page in that window
+/// would die with it.
+pub fn wait_for_store() -> bool {
+    let deadline = crate::time::deadline_after(STORE_PATIENCE_NANOS);
+    loop {
+        if available() {
+            return true;
+        }
+        let now = crate::time::deadline_after(0);
+        if now >= deadline {
+            return false;
+        }
+        let step = crate::time::deadline_after(STORE_POLL_NANOS);
+        if sched::block(None, Some(step), |_| true) == Some(sched::Wake::Killed) {
+            // Killed while waiting: the thread ends on its way out.
+            return true;
+        }
+    }
+}
+
 /// The `Lookup(id, slot page)` request envelope.
 fn request(id: ObjId, page: u64, generation: u64) -> Option<([u8; MAX_MESSAGE], usize)> {
     let mut buf = [0u8; MAX_MESSAGE];

@@ -3,6 +3,7 @@
 //! answer against it. The `utest` binary runs the table in the guest.
 //! Also the object, key and security-context set-up (`objsetup`) the
 //! object tests and benchmarks share, and the summaries (`stats`) the `ubench` benchmark program prints.
+//! The records `loadgen` writes and checks (`loadrec`).
 
 #![cfg_attr(not(test), no_std)]
 
@@ -10,6 +11,7 @@ extern crate alloc;
 
 pub mod badinput;
 pub mod benches;
+pub mod loadrec;
 pub mod objsetup;
 pub mod pstore;
 pub mod rng;
