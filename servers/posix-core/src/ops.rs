@@ -145,6 +145,23 @@ impl<N: Server, F: Files, C: Clock> Posix<N, F, C> {
         Ok(())
     }
 
+    /// Whether `pid` holds descriptors.
+    pub fn has_table(&self, pid: Pid) -> bool {
+        self.tables.contains_key(&pid)
+    }
+
+    /// Closes every descriptor of each program holding some that `alive`
+    /// says has ended: nothing tells the server when a client exits, so it
+    /// asks when a program without descriptors calls (see the server's
+    /// handler). Returns how many programs' tables were closed.
+    pub fn sweep(&mut self, alive: impl Fn(Pid) -> bool) -> usize {
+        let gone: Vec<Pid> = self.tables.keys().copied().filter(|&p| !alive(p)).collect();
+        for &pid in &gone {
+            self.exit(pid);
+        }
+        gone.len()
+    }
+
     /// Closes every descriptor of `pid` (the program exited).
     pub fn exit(&mut self, pid: Pid) {
         let fds: Vec<Fd> = self

@@ -363,3 +363,24 @@ fn a_posix_program_runs_over_the_interface() {
     c.unlink("/d/poem").unwrap();
     assert_eq!(c.rmdir("/d"), Ok(()));
 }
+
+#[test]
+fn a_sweep_closes_what_ended_programs_left_open() {
+    let mut fs = fs();
+    put(&mut fs, "/f", b"kept open");
+    let q = fs.open(Q, "/f", RDONLY, 0).unwrap();
+    let p = fs.open(P, "/f", RDONLY, 0).unwrap();
+    // Unlinked while open: the object lives until the last close.
+    fs.unlink("/f").unwrap();
+    assert_eq!(fs.files().count(), 1);
+    // Q ended without closing; P still runs.
+    assert_eq!(fs.sweep(|pid| pid == P), 1);
+    assert!(!fs.has_table(Q) && fs.has_table(P));
+    assert_eq!(fs.read(Q, q, &mut [0; 4]), Err(Errno::EBADF));
+    assert_eq!(fs.files().count(), 1, "P's descriptor keeps the file");
+    assert_eq!(fs.read(P, p, &mut [0; 4]), Ok(4));
+    // Then P ends too: the last descriptor goes, and the file with it.
+    assert_eq!(fs.sweep(|_| false), 1);
+    assert_eq!(fs.files().count(), 0);
+    assert_eq!(fs.sweep(|_| false), 0);
+}

@@ -49,6 +49,7 @@ fn main(_args: &str) -> u64 {
         println!("posix: no persistent memory; not serving");
         return 0;
     }
+    let resume = runtime::kso::power_resume("posix");
     let store = wait_for(STORE_SERVICE);
     let hier = wait_for(HIER_SERVICE);
     let fs = Posix::new(
@@ -56,6 +57,10 @@ fn main(_args: &str) -> u64 {
         StoreFiles(protocols::objstore::Client::new(store)),
         Realtime,
     );
+    if let Some(r) = resume {
+        // Descriptors die with their programs: the tables start empty.
+        r.recovered("posix", "its links to the store and `hier`");
+    }
     let err = serve(fs);
     println!("posix: cannot serve: {err}");
     1
@@ -81,6 +86,19 @@ fn wait_for(name: &'static str) -> Relinking {
     }
 }
 
+/// Closes the descriptors of every program that has ended (the kernel's
+/// thread list names the programs still running).
+fn sweep_ended<N, F>(fs: &mut Posix<N, F, Realtime>)
+where
+    N: resolver::Server,
+    F: posix_core::Files,
+{
+    let Ok(threads) = runtime::debug::threads() else {
+        return;
+    };
+    fs.sweep(|pid| threads.iter().any(|t| t.program == pid));
+}
+
 /// Publishes `fs` as `posix` and serves it for ever; returns only on
 /// failure.
 fn serve<N, F>(mut fs: Posix<N, F, Realtime>) -> SysError
@@ -94,9 +112,15 @@ where
     };
     let handler: Box<runtime::ppc::Handler> = Box::new(move |generation, request, reply| {
         // The kernel says which program calls: its descriptor table.
+        let pid = runtime::ppc::caller();
+        // A program new to the server (or with nothing open) is the moment
+        // to close what ended programs left open.
+        if !fs.has_table(pid) {
+            sweep_ended(&mut fs);
+        }
         let session = Session {
             posix: &mut fs,
-            pid: runtime::ppc::caller(),
+            pid,
         };
         ipc::serve(&mut proto::Service(session), generation, request, reply)
     });

@@ -60,6 +60,7 @@ fn main(args: &str) -> u64 {
         (Some("posix"), None, _) => posixfs::run(),
         (Some("posix-persist"), Some(step), None) => posixfs::persist(step),
         (Some("posix-other"), Some(fd), Some(path)) => posixfs::other(fd, path),
+        (Some("posix-leave-open"), Some(path), None) => posixfs::leave_open(path),
         (Some("stale"), Some(mode), None) => stale::run(mode),
         (Some("ppcserver"), Some(gate), None) => ppc::server(gate),
         (Some("fig3"), None, _) => objects::fig3(),

@@ -67,6 +67,10 @@ const TESTS: &[(&str, Test)] = &[
         large,
     ),
     ("posix: each program has its own descriptor table", tables),
+    (
+        "posix: a program's descriptors close when it ends without closing",
+        ended,
+    ),
 ];
 
 /// Runs the group.
@@ -316,6 +320,40 @@ fn tables(c: &mut Client, d: &str) -> Outcome {
     let n = c.read(fd, &mut buf).map_err(err)?;
     ensure!(&buf[..n] == b"secret", "my fd lost its file");
     c.close(fd).map_err(err)
+}
+
+/// A child opens a file and ends without closing it; the file is then
+/// unlinked. Had the server kept the child's descriptor, the file object
+/// would live on (unlinked while open); closed, it is deleted.
+fn ended(c: &mut Client, d: &str) -> Outcome {
+    let f = format!("{d}/left-open");
+    put(c, &f, b"left open")?;
+    let id = c.stat(&f).map_err(err)?.id;
+    let child = sys::program_spawn("utest", &format!("posix-leave-open {f}")).map_err(err)?;
+    let code = sys::program_wait(child, 0).map_err(err)?;
+    ensure!(code == 0, "posix-leave-open exited with {code:#x}");
+    c.unlink(&f).map_err(err)?;
+    let mut store = utest::pstore::connect().map_err(err)?;
+    let left = store.stat(id);
+    ensure!(
+        left.is_err(),
+        "file object {id} outlived its last (ended) opener: {left:?}"
+    );
+    Ok(())
+}
+
+/// `posix-leave-open PATH`: opens `PATH` and ends without closing it.
+pub fn leave_open(path: &str) -> u64 {
+    let opened = posix::connect(CONNECT_MS)
+        .map_err(err)
+        .and_then(|mut c| c.open(path, RDONLY, 0).map_err(err));
+    match opened {
+        Ok(_) => 0,
+        Err(why) => {
+            println!("utest: posix-leave-open: {why}");
+            1
+        }
+    }
 }
 
 /// The files the reboot test leaves behind: (path, contents).
