@@ -12,6 +12,7 @@
 
 extern crate alloc;
 
+mod kso;
 mod names;
 mod objects;
 mod posix;
@@ -40,12 +41,18 @@ const MAX_READ_FAILURES: u32 = 100;
 fn main(_args: &str) -> u64 {
     // The object store first: it serves persistent objects to the shell and
     // every program (it says why when there is no NVDIMM).
-    if let Err(e) = supervisor::start("objstore", "objstore", "") {
+    if let Err(e) = supervisor::start_bootstrap("objstore", "objstore", "") {
         println!("init: cannot start objstore: {e}");
+    }
+    // KSO persistence next: every other server starts from a thread KSO.
+    if let Err(e) = supervisor::start_bootstrap("ksod", "ksod", "") {
+        println!("init: cannot start ksod: {e}");
     }
     names::start();
     posix::start();
+    kso::restart_the_rest();
     supervisor::wait_until_serving();
+    kso::report();
     println!("init: Perennial shell ready");
     let mut kernel = Kernel::default();
     let mut session = Session::new();
@@ -81,6 +88,8 @@ struct Kernel {
     servers: supervisor::Servers,
     names: names::NamesLink,
     posix: posix::PosixLink,
+    /// The programs `run -b` started.
+    jobs: shell::jobs::Jobs,
 }
 
 impl System for Kernel {
@@ -191,7 +200,12 @@ impl System for Kernel {
 
     fn store_list(&mut self) -> Result<Vec<StoreInfo>, StoreCallError> {
         let all = self.store.list()?;
-        for info in &all {
+        // `obj list` prints (and so numbers for `%N`) all but the KSO
+        // bookkeeping objects.
+        for info in all
+            .iter()
+            .filter(|i| !protocols::ksod::is_bookkeeping(i.key))
+        {
             self.objects.learn(info.id);
         }
         Ok(all)
@@ -215,5 +229,13 @@ impl System for Kernel {
 
     fn names(&mut self) -> Option<&mut dyn shell::names::Names> {
         Some(&mut self.names)
+    }
+
+    fn jobs(&mut self) -> Option<&mut shell::jobs::Jobs> {
+        Some(&mut self.jobs)
+    }
+
+    fn sleep_ms(&mut self, ms: u64) -> Result<(), SysError> {
+        runtime::time::sleep(Duration::from_millis(ms))
     }
 }

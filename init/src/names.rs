@@ -32,6 +32,11 @@ const STEP_MS: u64 = 20;
 /// Whether the servers run on DRAM (no NVDIMM).
 static DRAM: AtomicBool = AtomicBool::new(false);
 
+/// Whether `name` is a resolver of `resolvers.toml`.
+pub fn configured(name: &str) -> bool {
+    lines().iter().any(|l| l.name == name)
+}
+
 fn lines() -> Vec<ResolverLine> {
     config::parse(CONFIG).unwrap_or_default()
 }
@@ -94,7 +99,10 @@ pub struct NamesLink {
 impl Names for NamesLink {
     fn resolver(&mut self, name: &str) -> Result<&mut dyn Server, NamesError> {
         // A resolver started at boot may still be opening its state.
-        let wait = match lines().iter().any(|l| l.name == name && l.boot) {
+        // So may one restarted from its thread KSO after a power cut.
+        let wait = match lines().iter().any(|l| l.name == name && l.boot)
+            || crate::supervisor::is_running(name)
+        {
             true => CONNECT_MS,
             false => 0,
         };
@@ -145,7 +153,8 @@ impl Names for NamesLink {
         }
         let mut reg = registry_client()?;
         let before = lookup(&mut reg, name).map_or(0, |r| r.generation);
-        let id = sys::program_spawn(&line.program, &args(name)).map_err(NamesError::Spawn)?;
+        let (id, kso) = crate::supervisor::launch(name, &line.program, &args(name))
+            .map_err(NamesError::Spawn)?;
         let mut waited = 0;
         while waited < START_MS {
             if let Ok(code) = sys::program_wait(id, STEP_MS * 1_000_000) {
@@ -153,11 +162,17 @@ impl Names for NamesLink {
             }
             waited += STEP_MS;
             if let Some(rec) = lookup(&mut reg, name).filter(|r| r.generation > before) {
-                crate::supervisor::adopt(name, &line.program, &args(name), id);
-                return Ok(rec);
+                crate::supervisor::adopt(name, &line.program, &args(name), id, kso);
+                // A resolver registers before it publishes its service (see
+                // `nomenclature_server::resolver`): wait for the service too,
+                // so the next command reaches it.
+                return match Gate::connect(name, START_MS - waited) {
+                    Ok(_) => Ok(rec),
+                    Err(_) => Err(NamesError::Timeout),
+                };
             }
         }
-        crate::supervisor::adopt(name, &line.program, &args(name), id);
+        crate::supervisor::adopt(name, &line.program, &args(name), id, kso);
         Err(NamesError::Timeout)
     }
 }

@@ -16,6 +16,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use protocols::ipc::Transport;
+use protocols::object::ObjId;
 use protocols::syscall::SysError;
 use runtime::ppc::Gate;
 use runtime::sync::Mutex;
@@ -38,21 +39,81 @@ struct Entry {
     last_exit: Option<u64>,
     /// `server kill` ended the running incarnation: its end is no failure.
     kill_requested: bool,
+    /// The thread KSO it is started from (none: no KSO persistence).
+    kso: Option<ObjId>,
+    /// It publishes a service under its name (boot waits for it).
+    publishes: bool,
 }
 
 static SERVERS: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
 
 /// Starts boot module `module` with `args` as a supervised server called
-/// `name`; its program id.
+/// `name`, from its thread KSO when the KSO persistence server runs; its
+/// program id.
 pub fn start(name: &str, module: &str, args: &str) -> Result<u64, SysError> {
-    let program = sys::program_spawn(module, args)?;
-    adopt(name, module, args, program);
+    let (program, kso) = launch(name, module, args)?;
+    adopt(name, module, args, program, kso);
     Ok(program)
 }
 
+/// Starts `module` as a supervised server without a thread KSO: the
+/// servers KSO persistence itself stands on (the object store, `ksod`).
+pub fn start_bootstrap(name: &str, module: &str, args: &str) -> Result<u64, SysError> {
+    let program = sys::program_spawn(module, args)?;
+    adopt(name, module, args, program, None);
+    Ok(program)
+}
+
+/// Starts server `name` from its thread KSO (recorded by `ksod` on its
+/// first start); a KSO the kernel quarantines is replaced by a fresh one.
+/// Without KSO persistence (no `ksod`, no persistent memory) the module
+/// is spawned plainly. The program and the KSO it runs from.
+pub fn launch(name: &str, module: &str, args: &str) -> Result<(u64, Option<ObjId>), SysError> {
+    let Some(kso) = crate::kso::record(name, module, args) else {
+        return sys::program_spawn(module, args).map(|p| (p, None));
+    };
+    match sys::program_start_kso(kso) {
+        Ok(program) => Ok((program, Some(kso))),
+        // The kernel found the record corrupt and said so: set it aside
+        // and start the server afresh, as a new thread.
+        Err(SysError::InvalidArgument) => {
+            crate::kso::quarantine(kso);
+            match crate::kso::record(name, module, args) {
+                Some(fresh) if fresh != kso => {
+                    sys::program_start_kso(fresh).map(|p| (p, Some(fresh)))
+                }
+                _ => sys::program_spawn(module, args).map(|p| (p, None)),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Starts server `name` again from thread KSO `kso` (a restart), or
+/// spawns `module` plainly when it has none.
+fn relaunch(
+    name: &str,
+    module: &str,
+    args: &str,
+    kso: Option<ObjId>,
+) -> Result<(u64, Option<ObjId>), SysError> {
+    match kso {
+        Some(kso) => match sys::program_start_kso(kso) {
+            Ok(p) => Ok((p, Some(kso))),
+            // Corrupted while it ran: quarantined; start it afresh.
+            Err(SysError::InvalidArgument) => {
+                crate::kso::quarantine(kso);
+                launch(name, module, args)
+            }
+            Err(e) => Err(e),
+        },
+        None => sys::program_spawn(module, args).map(|p| (p, None)),
+    }
+}
+
 /// Supervises program `program`, which this program spawned from boot
-/// module `module` with `args`, as server `name`.
-pub fn adopt(name: &str, module: &str, args: &str, program: u64) {
+/// module `module` with `args` (and thread KSO `kso`), as server `name`.
+pub fn adopt(name: &str, module: &str, args: &str, program: u64, kso: Option<ObjId>) {
     let index = {
         let mut all = SERVERS.lock();
         let fresh = Entry {
@@ -64,6 +125,8 @@ pub fn adopt(name: &str, module: &str, args: &str, program: u64) {
             failures: 0,
             last_exit: None,
             kill_requested: false,
+            kso,
+            publishes: true,
         };
         // A name started again after it ended takes its old row (rows never
         // move: each watcher holds its row's index).
@@ -82,6 +145,27 @@ pub fn adopt(name: &str, module: &str, args: &str, program: u64) {
     };
     // The watcher is never joined: it lives as long as `init`.
     drop(runtime::thread::spawn(move || watch(index, program)));
+}
+
+/// Marks server `name` as one that publishes no service under its name
+/// (a program started with `server start`): boot does not wait for it.
+pub fn publishes_nothing(name: &str) {
+    for e in SERVERS.lock().iter_mut().filter(|e| e.name == name) {
+        e.publishes = false;
+    }
+}
+
+/// Whether a server called `name` is supervised and running.
+pub fn is_running(name: &str) -> bool {
+    SERVERS
+        .lock()
+        .iter()
+        .any(|e| e.name == name && matches!(e.state, ServerState::Running { .. }))
+}
+
+/// Whether a server called `name` was ever supervised this boot.
+pub fn is_known(name: &str) -> bool {
+    SERVERS.lock().iter().any(|e| e.name == name)
 }
 
 /// How long a restarted server has to answer again before the supervisor
@@ -116,7 +200,12 @@ const BOOT_PATIENCE_MS: u64 = 20_000;
 /// recovery. `init` calls it before the shell starts, so the servers'
 /// start-up lines come before the first prompt, not in the middle of it.
 pub fn wait_until_serving() {
-    let names: Vec<String> = SERVERS.lock().iter().map(|e| e.name.clone()).collect();
+    let names: Vec<String> = SERVERS
+        .lock()
+        .iter()
+        .filter(|e| e.publishes)
+        .map(|e| e.name.clone())
+        .collect();
     let running = |name: &str| {
         SERVERS
             .lock()
@@ -164,7 +253,7 @@ fn watch(index: usize, mut program: u64) {
                 return;
             }
         };
-        let (name, module, args) = {
+        let (name, module, args, kso) = {
             let mut all = SERVERS.lock();
             let Some(e) = all.get_mut(index) else { return };
             e.last_exit = Some(code);
@@ -199,16 +288,17 @@ fn watch(index: usize, mut program: u64) {
                 e.name,
                 shell::servers::exit_text(code)
             );
-            (e.name.clone(), e.module.clone(), e.args.clone())
+            (e.name.clone(), e.module.clone(), e.args.clone(), e.kso)
         };
         let before = serving(&name);
         let started = runtime::time::Instant::now();
-        match sys::program_spawn(&module, &args) {
-            Ok(next) => {
+        match relaunch(&name, &module, &args, kso) {
+            Ok((next, kso)) => {
                 program = next;
                 if let Some(e) = SERVERS.lock().get_mut(index) {
                     e.state = ServerState::Running { program };
                     e.restarts += 1;
+                    e.kso = kso;
                 }
                 // Hot-restart time: until its service answers again, from
                 // a new incarnation.
@@ -221,7 +311,7 @@ fn watch(index: usize, mut program: u64) {
                 }
             }
             Err(e) => {
-                println!("init: cannot restart {module}: {e}");
+                println!("init: cannot restart {name}: {e}");
                 if let Some(e) = SERVERS.lock().get_mut(index) {
                     e.state = ServerState::GaveUp;
                 }
@@ -245,6 +335,7 @@ impl Supervisor for Servers {
                 state: e.state,
                 restarts: e.restarts,
                 last_exit: e.last_exit,
+                kso: e.kso,
             })
             .collect()
     }
@@ -263,6 +354,12 @@ impl Supervisor for Servers {
             e.kill_requested = false;
             return Err(KillError::Sys(err));
         }
+        Ok(program)
+    }
+
+    fn start(&mut self, name: &str, module: &str, args: &str) -> Result<u64, SysError> {
+        let program = start(name, module, args)?;
+        publishes_nothing(name);
         Ok(program)
     }
 }

@@ -23,7 +23,7 @@ pub fn workspace_root() -> PathBuf {
 /// command line); each lands on the image as `/boot/<binary>`. `init` is
 /// started by the kernel; the others are started from the shell
 /// (`run NAME`).
-pub const PROGRAMS: [(&str, &str, &str); 9] = [
+pub const PROGRAMS: [(&str, &str, &str); 12] = [
     ("init", "init", "init"),
     ("objstore", "objstore", "objstore"),
     ("posix", "posix", "posix"),
@@ -33,6 +33,9 @@ pub const PROGRAMS: [(&str, &str, &str); 9] = [
     ("utest", "pcut", "pcut"),
     ("utest", "ptx", "ptx"),
     ("utest", "pmix", "pmix"),
+    ("utest", "loadgen", "loadgen"),
+    ("utest", "ksodemo", "ksodemo"),
+    ("ksod", "ksod", "ksod"),
 ];
 
 /// A module the system boots with, as named in `limine.conf`.

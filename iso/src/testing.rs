@@ -244,6 +244,7 @@ fn run_campaign(campaign: &Campaign, built: &Built) -> Result<RunResult> {
         rounds,
         campaign.boot_timeout,
         built,
+        None,
     )?;
     let dir = PathBuf::from("target/test-runs");
     Ok(match (campaign.check)(&outcomes) {
@@ -265,6 +266,7 @@ fn run_reboots(reboots: &Reboots, built: &Built) -> Result<RunResult> {
         rounds,
         reboots.boot_timeout,
         built,
+        reboots.between,
     )?;
     Ok(match (reboots.check)(&outcomes) {
         Ok(()) => RunResult::Passed { banner_after: None },
@@ -284,6 +286,7 @@ fn boot_rounds(
     rounds: Vec<(String, Option<qemu::Cut>)>,
     timeout: Duration,
     built: &Built,
+    between: Option<perennial_tests::reboots::Between>,
 ) -> Result<Vec<perennial_tests::Outcome>> {
     let dir = PathBuf::from("target/test-runs");
     let stem = stem(name);
@@ -309,11 +312,25 @@ fn boot_rounds(
         let log = dir.join(format!("{stem}-boot{round}.log"));
         std::fs::write(&log, &report.console)
             .map_err(|e| XtaskError::Io(log.display().to_string(), e))?;
-        outcomes.push(perennial_tests::Outcome {
+        let outcome = perennial_tests::Outcome {
             console: report.console,
             exit: report.exit,
             banner_after: report.banner_after,
-        });
+        };
+        if let Some(step) = between
+            && let Some(file) = &machine.pmem
+            && let Err(why) = step(round, &outcome, &file.path)
+        {
+            // The next boot would test nothing: say why in its place.
+            outcomes.push(outcome);
+            outcomes.push(perennial_tests::Outcome {
+                console: format!("host step after boot {round} failed: {why}"),
+                exit: perennial_tests::Exit::Cut,
+                banner_after: None,
+            });
+            return Ok(outcomes);
+        }
+        outcomes.push(outcome);
     }
     Ok(outcomes)
 }

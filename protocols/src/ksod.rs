@@ -46,6 +46,12 @@ pub const KSO_ROOT_MARK: ObjId = ObjId::from_u128(u128::from_le_bytes(*b"PERENNI
 /// The key-field mark of every thread KSO `ksod` creates
 /// (`"PERENNIAL-KSOTH1"`).
 pub const KSO_THREAD_MARK: ObjId = ObjId::from_u128(u128::from_le_bytes(*b"PERENNIAL-KSOTH1"));
+/// Whether an object with key field `key` is KSO bookkeeping (the root or
+/// a thread KSO): `obj list` counts these instead of listing them.
+pub fn is_bookkeeping(key: ObjId) -> bool {
+    key == KSO_ROOT_MARK || key == KSO_THREAD_MARK
+}
+
 /// Most entries one `list` page holds.
 pub const MAX_ENTRIES: usize = 16;
 

@@ -38,6 +38,8 @@ pub fn all() -> Vec<Scenario> {
 pub fn reboots() -> Vec<reboots::Reboots> {
     let mut all = Vec::new();
     all.extend(suites::restart::reboots());
+    all.extend(suites::kso::reboots());
+    all.extend(suites::ksod::reboots());
     all
 }
 

@@ -4,6 +4,7 @@
 //! campaign (`campaign`), the host never kills the machine: a boot ends
 //! the way its script ends it (`poweroff`, or the shell's `powercut`).
 
+use std::path::Path;
 use std::time::Duration;
 
 use crate::scenario::Outcome;
@@ -21,4 +22,10 @@ pub struct Reboots {
     pub boot_timeout: Duration,
     /// What must hold over every boot's outcome, in order.
     pub check: fn(&[Outcome]) -> Result<(), String>,
+    /// What the host does to the pmem file between boot `n` (given with
+    /// its outcome) and boot `n + 1`: a corruption, say.
+    pub between: Option<Between>,
 }
+
+/// A host step between two boots: `(boot index, its outcome, pmem file)`.
+pub type Between = fn(usize, &Outcome, &Path) -> Result<(), String>;

@@ -58,9 +58,21 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "run",
-        args: "NAME [ARGS...]",
-        about: "run boot module NAME as a program and wait for it",
+        args: "[-b] NAME [ARGS...]",
+        about: "run boot module NAME as a program and wait for it (-b: in the background)",
         run,
+    },
+    Command {
+        name: "wait",
+        args: "[PROGRAM...]",
+        about: "wait for background programs (all of them, without ids) to end",
+        run: crate::jobs::wait,
+    },
+    Command {
+        name: "sleep",
+        args: "MS",
+        about: "pause the shell for MS milliseconds",
+        run: crate::jobs::sleep,
     },
     Command {
         name: "obj",
@@ -184,8 +196,8 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "server",
-        args: "[list] | kill NAME",
-        about: "list the supervised servers, or kill one (it restarts)",
+        args: "[list] | kill NAME | start NAME MODULE [ARGS]",
+        about: "list the supervised servers, kill one (it restarts), or start one",
         run: crate::servers::server,
     },
     Command {
@@ -294,6 +306,9 @@ pub fn format_mem(m: &MemStats) -> String {
 }
 
 fn run(sys: &mut dyn System, args: &[String]) -> Flow {
+    if let Some(("-b", rest)) = args.split_first().map(|(f, r)| (f.as_str(), r)) {
+        return crate::jobs::run_background(sys, rest);
+    }
     let Some((name, rest)) = args.split_first() else {
         sys.write("run: usage: run NAME [ARGS...]\n");
         return Flow::Continue;

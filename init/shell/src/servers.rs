@@ -1,5 +1,5 @@
-//! The supervisor's commands: `server list`, `server kill NAME`, and
-//! `powercut`.
+//! The supervisor's commands: `server list`, `server kill NAME`,
+//! `server start NAME MODULE [ARGS]`, and `powercut`.
 //!
 //! `init` supervises the system's servers: it starts them at boot and
 //! starts a server again — a new incarnation under a new PPC generation,
@@ -11,6 +11,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use protocols::exit::GuestExit;
+use protocols::object::ObjId;
 use protocols::syscall::SysError;
 
 use crate::session::Flow;
@@ -41,6 +42,8 @@ pub struct ServerStatus {
     pub restarts: u32,
     /// The last exit code of an earlier incarnation, if any.
     pub last_exit: Option<u64>,
+    /// The thread KSO it is started from, if any.
+    pub kso: Option<ObjId>,
 }
 
 /// Why `server kill` failed.
@@ -61,6 +64,10 @@ pub trait Supervisor {
     /// Kills server `name` (the supervisor restarts it); the killed
     /// incarnation's program id.
     fn kill(&mut self, name: &str) -> Result<u64, KillError>;
+    /// Starts boot module `module` with `args` as a new supervised server
+    /// `name` (from a thread KSO, so a power cut restarts it too); its
+    /// program id.
+    fn start(&mut self, name: &str, module: &str, args: &str) -> Result<u64, SysError>;
 }
 
 /// `server list` / `server kill NAME`.
@@ -78,7 +85,23 @@ pub fn server(sys: &mut dyn System, args: &[String]) -> Flow {
             }
             Err(e) => format!("server: cannot kill {name}: {}\n", kill_error(e)),
         },
-        _ => String::from("usage: server [list] | server kill NAME\n"),
+        ["start", name, module, rest @ ..] => {
+            if sup
+                .servers()
+                .iter()
+                .any(|s| s.name == *name && matches!(s.state, ServerState::Running { .. }))
+            {
+                format!("server: {name} is already running\n")
+            } else {
+                match sup.start(name, module, &rest.join(" ")) {
+                    Ok(program) => format!("server: started {name} as program {program}\n"),
+                    Err(e) => format!("server: cannot start {name}: {e}\n"),
+                }
+            }
+        }
+        _ => String::from(
+            "usage: server [list] | server kill NAME | server start NAME MODULE [ARGS...]\n",
+        ),
     };
     sys.write(&out);
     Flow::Continue
@@ -95,8 +118,8 @@ fn kill_error(e: KillError) -> String {
 /// The `server list` table.
 pub fn format_servers(list: &[ServerStatus]) -> String {
     let mut out = format!(
-        "{:<12} {:<16} {:>8}  {}\n",
-        "NAME", "STATE", "RESTARTS", "LAST EXIT"
+        "{:<12} {:<16} {:>8}  {:<16} {}\n",
+        "NAME", "STATE", "RESTARTS", "LAST EXIT", "THREAD KSO"
     );
     for s in list {
         let state = match s.state {
@@ -105,7 +128,11 @@ pub fn format_servers(list: &[ServerStatus]) -> String {
             ServerState::GaveUp => String::from("gave up"),
         };
         let last = s.last_exit.map_or(String::from("-"), exit_text);
-        out += &format!("{:<12} {:<16} {:>8}  {}\n", s.name, state, s.restarts, last);
+        let kso = s.kso.map_or(String::from("-"), |k| format!("{k}"));
+        out += &format!(
+            "{:<12} {:<16} {:>8}  {:<16} {}\n",
+            s.name, state, s.restarts, last, kso
+        );
     }
     out
 }
@@ -151,28 +178,33 @@ mod tests {
                 state: ServerState::Running { program: 9 },
                 restarts: 2,
                 last_exit: Some(EXIT_KILLED),
+                kso: Some(ObjId::from_u128(0xabc)),
             },
             ServerStatus {
                 name: "posix".into(),
                 state: ServerState::GaveUp,
                 restarts: 5,
                 last_exit: Some(EXIT_FAULT | 14),
+                kso: None,
             },
             ServerStatus {
                 name: "hier".into(),
                 state: ServerState::Exited,
                 restarts: 0,
                 last_exit: None,
+                kso: None,
             },
         ];
         let t = format_servers(&rows);
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines.len(), 4);
         assert!(lines[1].starts_with("objstore") && lines[1].contains("running (9)"));
-        assert!(lines[1].ends_with("killed"), "{}", lines[1]);
+        assert!(lines[1].contains("killed"), "{}", lines[1]);
+        assert!(lines[1].ends_with(&format!("{}", ObjId::from_u128(0xabc))));
         assert!(lines[2].contains("gave up") && lines[2].contains("fault"));
         assert!(lines[2].contains("(14)"), "{}", lines[2]);
         assert!(lines[3].contains("exited") && lines[3].ends_with('-'));
+        assert!(lines[0].ends_with("THREAD KSO"));
         assert_eq!(exit_text(3), "3");
     }
 }

@@ -7,10 +7,11 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use protocols::ipc::{CallError, TransportError};
+use protocols::ksod::is_bookkeeping;
 use protocols::object::ObjId;
 
 use crate::session::Flow;
-use crate::system::{StoreCallError, System};
+use crate::system::{StoreCallError, StoreInfo, System};
 
 /// Data bytes of `obj new --persistent` without a size.
 pub const DEFAULT_SIZE: u64 = 4096;
@@ -66,11 +67,21 @@ pub fn create(sys: &mut dyn System, size: u64) -> Flow {
 /// `obj list`.
 pub fn list(sys: &mut dyn System) -> Flow {
     let all = try_store!(sys, sys.store_list());
+    // The KSO root and the thread KSOs are the system's bookkeeping: they
+    // are counted, not listed (`server list` shows each server's KSO).
+    let (ksos, objects): (Vec<&StoreInfo>, Vec<&StoreInfo>) =
+        all.iter().partition(|i| is_bookkeeping(i.key));
     let mut out = String::new();
-    for info in &all {
+    for info in &objects {
         out += &format!("obj: {} {} bytes\n", info.id, info.size);
     }
-    out += &format!("obj: {} persistent objects\n", all.len());
+    out += &format!("obj: {} persistent objects\n", objects.len());
+    if !ksos.is_empty() {
+        out += &format!(
+            "obj: and {} KSO objects not listed (the KSO root and thread KSOs)\n",
+            ksos.len()
+        );
+    }
     sys.write(&out);
     Flow::Continue
 }

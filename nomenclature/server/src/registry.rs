@@ -36,6 +36,9 @@ pub fn serve_registry(args: &str) -> u64 {
             return 2;
         }
     };
+    // After a power cut: the notice, before the state is opened (which
+    // runs its recovery) and long before anything is served.
+    let resume = runtime::kso::power_resume("registry");
     // `upgrade`: the store to create the state object in, while the
     // registry is provisional (see `LazyRegistry`).
     let (backing, upgrade) = if dram {
@@ -90,6 +93,9 @@ pub fn serve_registry(args: &str) -> u64 {
             incarnation,
         })
     });
+    if let Some(r) = resume {
+        r.recovered("registry", "its resolver records");
+    }
     if let Err(e) = sys::service_publish(REGISTRY_NAME, gate) {
         println!("registry: cannot publish: {e}");
         return 5;

@@ -53,6 +53,7 @@ pub fn serve<R: Resolve + 'static>(args: &str) -> u64 {
         println!("{n}: name too long");
         return EXIT_USAGE;
     };
+    let resume = runtime::kso::power_resume(n);
     let mut reg = match Gate::connect(REGISTRY_NAME, CONNECT_MS) {
         Ok(g) => registry::Client::new(g),
         Err(e) => {
@@ -113,6 +114,9 @@ pub fn serve<R: Resolve + 'static>(args: &str) -> u64 {
             return EXIT_SERVE;
         }
     };
+    if let Some(r) = resume {
+        r.recovered(n, &alloc::format!("{bindings} names"));
+    }
     if let Err(e) = sys::service_publish(n, gate) {
         println!("{n}: cannot publish: {e}");
         return EXIT_SERVE;

@@ -22,10 +22,12 @@
 //!   reads them, once, at start — the **boot snapshot** `list` and
 //!   `status` report, taken before anything was restarted.
 //!
-//! Known gap: the root and the thread KSOs are created with default
-//! permissions READ | WRITE (as the registry's state object is), so any
-//! program can map and change them; the kernel still checks every record
-//! it reads, and `ksod` every entry it opens.
+//! Thread KSOs are created readable and not writable by any context: the
+//! kernel writes their live fields and `ksod` writes the record through
+//! the store, which owns the memory. Known gap: the root is created with
+//! default permissions READ | WRITE (as the registry's state object is),
+//! because `ksod` maps it to change it in transactions, so any program
+//! can map and change it; `ksod` checks every entry it opens.
 
 #![cfg_attr(not(test), no_std)]
 

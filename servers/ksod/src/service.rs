@@ -204,10 +204,13 @@ impl<O: Objects> Server for Ksod<O> {
             return Err(KsodError::NoSpace);
         }
         let record = ThreadRecord::new(name.clone(), module, args).encode();
+        // Readable by every context (like a process table), writable by
+        // none: only the kernel (its live fields) and `ksod` (through the
+        // store, which owns the memory) write a thread KSO.
         let kso = self.objects.create(
             THREAD_RECORD_SIZE as u64,
             ObjFlags::PERSISTENT | ObjFlags::KSO,
-            Perms::READ | Perms::WRITE,
+            Perms::READ,
             KSO_THREAD_MARK,
         )?;
         // The record is durable before the root names it: a cut between

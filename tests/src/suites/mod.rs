@@ -1,6 +1,8 @@
 //! Scenario suites, one module per area of the system.
 
 pub mod boot;
+pub mod kso;
+pub mod ksod;
 pub mod names;
 pub mod objects;
 pub mod posix;

@@ -325,6 +325,12 @@ fn reboot_check(outcomes: &[Outcome]) -> Result<(), String> {
     }
     expect_exit(last, GuestExit::Success)?;
     let id = created(&first.console, 1)?;
+    // Boot 0 must have bound the name the last check resolves.
+    says(
+        &first.console,
+        "bind flat:k %1",
+        &format!("bind: flat:k -> {id}"),
+    )?;
     let c = &last.console;
     says(
         c,

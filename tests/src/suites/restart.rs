@@ -13,6 +13,8 @@
 //!   pmem file says it is a recovery, finds the object written before the
 //!   cut, and the store's checker is clean; after that boot's clean
 //!   `poweroff`, the third says it is a clean start.
+//! - `restart/kill-each-server-under-load` ([`load`]): every server killed
+//!   in turn while `loadgen` writes and re-reads records through them.
 
 use std::time::Duration;
 
@@ -20,6 +22,8 @@ use crate::console;
 use crate::reboots::Reboots;
 use crate::scenario::{Boot, Exit, GuestExit, Outcome, Scenario, expect_exit};
 use crate::suites::shell::with_input;
+
+mod load;
 
 const KILL_SESSION: &str = "obj new --persistent 64\nobj write %1 0 committed before the kill\n\
     server list\nserver kill objstore\nobj read %1 0 25\nobj write %1 0 after the restart\n\
@@ -49,6 +53,7 @@ pub fn scenarios() -> Vec<Scenario> {
             boot: every,
             check: kill_every,
         },
+        load::scenario(),
     ]
 }
 
@@ -90,7 +95,7 @@ fn kill_every(out: &Outcome, _: &Boot) -> Result<(), String> {
         )?;
         let restarted = console::lines(c, name).into_iter().any(|l| {
             let w: Vec<&str> = l.split_whitespace().collect();
-            w.first() == Some(&name) && w.get(1) == Some(&"running") && w.last() == Some(&"killed")
+            w.first() == Some(&name) && w.get(1) == Some(&"running") && w.contains(&"killed")
         });
         if !restarted {
             return Err(format!(
@@ -120,6 +125,7 @@ pub fn reboots() -> Vec<Reboots> {
         ],
         boot_timeout: Duration::from_secs(60),
         check: powercut_then_recover,
+        between: None,
     }]
 }
 
@@ -143,7 +149,7 @@ fn kill_session(out: &Outcome, _: &Boot) -> Result<(), String> {
     let rows = console::lines(c, "objstore ");
     let restarted = rows
         .iter()
-        .any(|r| r.contains("running (") && r.ends_with("killed") && r.contains(" 1 "));
+        .any(|r| r.contains("running (") && r.contains(" killed") && r.contains(" 1 "));
     if !restarted {
         return Err(format!(
             "`server list` never showed objstore restarted once after a kill: {rows:?}"

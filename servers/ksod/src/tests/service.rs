@@ -55,7 +55,8 @@ fn a_first_start_creates_the_root_and_record_writes_a_checked_kso() {
     let o = store.obj(r.kso).unwrap();
     assert_eq!(o.key, KSO_THREAD_MARK);
     assert_eq!(o.flags, ObjFlags::PERSISTENT | ObjFlags::KSO);
-    assert_eq!(o.perms, Perms::READ | Perms::WRITE);
+    // Readable by all, writable by none (the kernel and the store write).
+    assert_eq!(o.perms, Perms::READ);
     assert_eq!(
         read(&store, r.kso),
         ThreadRecord::new(

@@ -126,9 +126,18 @@ fn final_boot(listing: &str) -> Outcome {
 #[test]
 fn the_reboot_check_wants_every_acknowledged_bind() {
     let cut = outcome(
-        "obj: created persistent ab (64 bytes)\nbind: /keep/n1 -> ab\nbind: /keep/n2 -> ab\n",
+        "obj: created persistent ab (64 bytes)\nperennial> bind flat:k %1\nbind: flat:k -> ab\n\
+         bind: /keep/n1 -> ab\nbind: /keep/n2 -> ab\n",
         Exit::Cut,
     );
+    // Boot 0 must have bound the name boot 1 resolves in `flat`.
+    let unbound = outcome(
+        "obj: created persistent ab (64 bytes)\nperennial> bind flat:k %1\n\
+         names: flat is not running\nbind: /keep/n1 -> ab\nbind: /keep/n2 -> ab\n",
+        Exit::Cut,
+    );
+    let n2 = (1..=2).map(|i| format!("  n{i} ab\n")).collect::<String>();
+    assert!(reboot_check(&[unbound, final_boot(&n2)]).is_err());
     let n = |k: usize| (1..=k).map(|i| format!("  n{i} ab\n")).collect::<String>();
     assert_eq!(reboot_check(&[cut.clone(), final_boot(&n(2))]), Ok(()));
     assert_eq!(reboot_check(&[cut.clone(), final_boot(&n(3))]), Ok(()));
