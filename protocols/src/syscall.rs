@@ -262,8 +262,10 @@ syscalls! {
     /// it lists (a corrupt one is quarantined and left out), starts its
     /// module with its arguments as a child of the caller, and from then
     /// on keeps the record's live fields. The record's state decides how
-    /// it starts ([`crate::thread_kso::StartKind`]). A KSO already running
-    /// is `Busy`; an object that is no persistent KSO is `InvalidArgument`.
+    /// it starts ([`crate::thread_kso::StartKind`]). Only `init`, the
+    /// supervisor, may call it (else `PermissionDenied`). A KSO already
+    /// running is `Busy`; an object that is no persistent KSO is
+    /// `InvalidArgument`.
     ProgramStartKso = 37, args: 2;
     /// `kso_self(buf: *mut u8, len: usize)` → bytes written. What the
     /// kernel knows of the caller's thread KSO

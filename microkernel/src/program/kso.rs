@@ -188,6 +188,11 @@ fn read(id: ObjId) -> Result<(Arc<KObject>, ThreadRecord), SysError> {
 /// `program_start_kso`: starts the program thread KSO `id` describes as a
 /// child of `caller`; its program id.
 pub fn start(caller: &Arc<Program>, id: ObjId) -> Result<u64, SysError> {
+    // Starting a server's thread is the supervisor's: another program
+    // could otherwise take a stopped server's KSO (and its next start).
+    if !sched::with_programs(|p| p.is_init(caller.id)) {
+        return Err(SysError::PermissionDenied);
+    }
     if let Some((pid, _)) = STARTED.lock().get(&id)
         && sched::with_programs(|p| p.is_running(*pid))
     {

@@ -87,6 +87,11 @@ impl Programs {
             .is_some_and(|r| r.exit.is_none() && r.killed.is_none())
     }
 
+    /// Whether program `id` is `init`, the supervisor.
+    pub fn is_init(&self, id: u64) -> bool {
+        self.records.get(&id).is_some_and(|r| r.is_init)
+    }
+
     /// Programs not yet ended.
     pub fn running(&self) -> u64 {
         self.running

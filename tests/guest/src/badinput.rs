@@ -475,6 +475,27 @@ pub fn cases(a: &Addrs) -> Vec<Case> {
         "init, which the caller did not spawn",
     );
 
+    // Thread KSOs: this program was started without one.
+    let sk = Syscall::ProgramStartKso;
+    add(sk, &[0, 0], Exactly(PermissionDenied), "not init (nil KSO)");
+    add(sk, &[JUNK, JUNK], Exactly(PermissionDenied), "not init");
+    let me = Syscall::KsoSelf;
+    add(me, &[a.writable, 40], Exactly(NotFound), "no thread KSO");
+    add(
+        me,
+        &[KERNEL, 40],
+        AnyOf(&[NotFound, BadAddress]),
+        "kernel buffer",
+    );
+    add(
+        me,
+        &[a.writable, 1],
+        AnyOf(&[NotFound, TooLarge]),
+        "short buffer",
+    );
+    let rr = Syscall::KsoResumeRegister;
+    add(rr, &[], Exactly(NotFound), "no thread KSO to register");
+
     // Numbers past the last call.
     let last = Syscall::ALL.len() as u64;
     for number in (last..=last + 4).chain([1 << 63, u64::MAX - 1, u64::MAX]) {
