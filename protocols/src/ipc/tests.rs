@@ -25,6 +25,38 @@ impl Rng {
     }
 }
 
+/// Probes ([`probe`]) every request in `$requests` and every outcome in
+/// `$outcomes` of the interface generated into the current module, whose
+/// `interface!` name is `$iface`; an error outcome is probed at every gate.
+macro_rules! probe_interface {
+    ($iface:ident, $requests:expr, $outcomes:expr, $seed:expr) => {{
+        let mut rng = $crate::ipc::tests::Rng::new($seed);
+        for req in $requests {
+            let mut buf = [0u8; $crate::ipc::MAX_BODY];
+            let n = req.encode(&mut buf).unwrap();
+            let gate = req.gate();
+            $crate::ipc::tests::probe(&buf[..n], &req, |b| Request::decode(gate, b), &mut rng);
+        }
+        for outcome in $outcomes {
+            let mut buf = [0u8; $crate::ipc::MAX_BODY];
+            let n = encode_outcome(&outcome, &mut buf).unwrap();
+            let gates: &[u16] = match &outcome {
+                Ok(r) => &[r.gate()],
+                Err(_) => $iface::GATES,
+            };
+            for &gate in gates {
+                $crate::ipc::tests::probe(
+                    &buf[..n],
+                    &outcome,
+                    |b| decode_outcome(gate, b),
+                    &mut rng,
+                );
+            }
+        }
+    }};
+}
+pub(crate) use probe_interface;
+
 /// Checks one encoded message body against its decoder the way a hostile
 /// client would probe it: every strict prefix is `Truncated`, an extra
 /// byte is `TrailingBytes`, and thousands of random byte flips and

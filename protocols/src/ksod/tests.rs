@@ -6,7 +6,6 @@
 use std::vec::Vec;
 
 use super::*;
-use crate::ipc::tests::{Rng, probe};
 use crate::ipc::{CallError, DispatchError, Interface, Loopback, MAX_BODY, Rejection};
 
 const ID: ObjId = ObjId::from_u128(0x0123_4567_89ab_cdef_fedc_ba98_7654_3210);
@@ -100,24 +99,7 @@ fn outcomes() -> Vec<Outcome> {
 
 #[test]
 fn every_ksod_message_round_trips_and_survives_mangling() {
-    let mut rng = Rng::new(37);
-    for req in requests() {
-        let mut buf = [0u8; MAX_BODY];
-        let n = req.encode(&mut buf).unwrap();
-        let gate = req.gate();
-        probe(&buf[..n], &req, |b| Request::decode(gate, b), &mut rng);
-    }
-    for outcome in outcomes() {
-        let mut buf = [0u8; MAX_BODY];
-        let n = encode_outcome(&outcome, &mut buf).unwrap();
-        let gates: &[u16] = match &outcome {
-            Ok(r) => &[r.gate()],
-            Err(_) => Ksod::GATES,
-        };
-        for &gate in gates {
-            probe(&buf[..n], &outcome, |b| decode_outcome(gate, b), &mut rng);
-        }
-    }
+    crate::ipc::tests::probe_interface!(Ksod, requests(), outcomes(), 37);
 }
 
 #[test]

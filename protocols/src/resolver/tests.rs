@@ -145,24 +145,7 @@ fn outcomes() -> Vec<Outcome> {
 
 #[test]
 fn every_resolver_message_round_trips_and_survives_mangling() {
-    let mut rng = Rng::new(60);
-    for req in requests() {
-        let mut buf = [0u8; MAX_BODY];
-        let n = req.encode(&mut buf).unwrap();
-        let gate = req.gate();
-        probe(&buf[..n], &req, |b| Request::decode(gate, b), &mut rng);
-    }
-    for outcome in outcomes() {
-        let mut buf = [0u8; MAX_BODY];
-        let n = encode_outcome(&outcome, &mut buf).unwrap();
-        let gates: &[u16] = match &outcome {
-            Ok(r) => &[r.gate()],
-            Err(_) => Resolver::GATES,
-        };
-        for &gate in gates {
-            probe(&buf[..n], &outcome, |b| decode_outcome(gate, b), &mut rng);
-        }
-    }
+    crate::ipc::tests::probe_interface!(Resolver, requests(), outcomes(), 60);
 }
 
 #[test]
