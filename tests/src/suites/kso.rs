@@ -37,7 +37,7 @@ pub fn reboots() -> Vec<Reboots> {
             pmem_size: 128 << 20,
             scripts: vec![
                 "echo before the cut > /kept\nserver start demo ksodemo\n\
-                 server start plain ksodemo --no-resume\nsleep 1500\nserver list\npowercut\n"
+                 server start plain ksodemo --no-resume\nsleep 3000\nserver list\npowercut\n"
                     .into(),
                 "cat /kept\nserver list\nfsck\npoweroff\n".into(),
                 "cat /kept\nserver list\npoweroff\n".into(),
@@ -50,7 +50,7 @@ pub fn reboots() -> Vec<Reboots> {
             name: "kso/corrupt-ksos-are-quarantined",
             pmem_size: 128 << 20,
             scripts: vec![
-                "echo still here > /kept\nserver start demo ksodemo\nsleep 1500\n\
+                "echo still here > /kept\nserver start demo ksodemo\nsleep 3000\n\
                  server list\npowercut\n"
                     .into(),
                 "cat /kept\nserver list\necho new > /new\ncat /new\nfsck\npoweroff\n".into(),
