@@ -61,6 +61,7 @@
 //! had no effect: the client may rebind and retry it. The kernel (or the
 //! server's runtime loop, through [`serve`]) enforces this.
 
+mod bytes;
 mod envelope;
 mod interface;
 mod loopback;
@@ -84,8 +85,7 @@ use serde::de::DeserializeOwned;
 
 use crate::syscall::SysError;
 
-/// A bounded byte string in a message.
-pub type Bytes<const N: usize> = heapless::Vec<u8, N>;
+pub use bytes::Bytes;
 /// A bounded UTF-8 string in a message.
 pub type Text<const N: usize> = heapless::String<N>;
 

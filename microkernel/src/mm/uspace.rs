@@ -238,6 +238,32 @@ impl AddressSpace {
         leaf.user && (leaf.writable || !write)
     }
 
+    /// Whether the program may access every page from `first` to `last`
+    /// (page addresses, `first <= last`; `write`: for writing), faulting
+    /// in demand-zero pages: [`AddressSpace::check_access`] for each, with
+    /// one trip through the page-table lock while every page is present.
+    pub fn check_pages(&self, first: u64, last: u64, write: bool) -> bool {
+        let mut page = first;
+        {
+            let mut m = self.mapper.lock();
+            loop {
+                match m.lookup(page) {
+                    Some(leaf) if leaf.user && (leaf.writable || !write) => {}
+                    Some(_) => return false,
+                    // Not mapped yet: the slow path below may fault it in.
+                    None => break,
+                }
+                if page >= last {
+                    return true;
+                }
+                page += PAGE_SIZE;
+            }
+        }
+        (page..=last)
+            .step_by(PAGE_SIZE as usize)
+            .all(|p| self.check_access(p, write))
+    }
+
     /// Copies `bytes` to user address `virt` through the HHDM (the pages
     /// must be mapped); used while building a program, before it runs.
     pub fn write(&self, virt: u64, bytes: &[u8]) -> Result<(), SpaceError> {

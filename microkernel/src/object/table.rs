@@ -10,7 +10,7 @@
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use kcore::paging::{ADDR_MASK, ENTRIES, PAGE_SIZE, TableAccess, flags};
 use protocols::object::{
@@ -332,6 +332,24 @@ fn page_table(
 
 static TABLE: IrqMutex<BTreeMap<ObjId, Arc<KObject>>> = IrqMutex::new(BTreeMap::new());
 
+/// Bumped (under the table's lock) whenever an ID stops naming the object
+/// it named: a delete, a detach, a replacement. A lookup remembered
+/// together with the epoch read *before* it is still the table's answer
+/// while the epoch is unchanged (see [`epoch`]).
+static EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// The table's epoch: read it before a [`get`] whose answer is kept; the
+/// answer stands while `epoch()` still returns the same value.
+pub fn epoch() -> u64 {
+    EPOCH.load(Ordering::Acquire)
+}
+
+/// Marks every remembered lookup stale (called with the table locked,
+/// after the change).
+fn bump_epoch() {
+    EPOCH.fetch_add(1, Ordering::AcqRel);
+}
+
 /// The object `id`, if it exists.
 pub fn get(id: ObjId) -> Option<Arc<KObject>> {
     TABLE.lock().get(&id).cloned()
@@ -422,6 +440,9 @@ pub fn attach_persistent(
         return Err(SysError::Exists);
     }
     let old = table.insert(a.id, obj.clone());
+    if old.is_some() {
+        bump_epoch();
+    }
     drop(table);
     // The replaced incarnation (a resize) may have had pages the store no
     // longer gives this object: nobody keeps them mapped.
@@ -443,6 +464,7 @@ pub fn detach_persistent(id: ObjId) -> Result<(), SysError> {
         None => return Err(SysError::NotFound),
     }
     let removed = table.remove(&id);
+    bump_epoch();
     drop(table);
     // The store may hand its frames to the next object it creates.
     if let Some(old) = removed {
@@ -456,7 +478,14 @@ pub fn detach_persistent(id: ObjId) -> Result<(), SysError> {
 
 /// Removes `id` from the table.
 pub fn delete(id: ObjId) -> Result<(), SysError> {
-    let removed = TABLE.lock().remove(&id);
+    let removed = {
+        let mut table = TABLE.lock();
+        let removed = table.remove(&id);
+        if removed.is_some() {
+            bump_epoch();
+        }
+        removed
+    };
     // Dropped outside the lock: the last reference frees its frames.
     removed.map(drop).ok_or(SysError::NotFound)
 }

@@ -50,8 +50,7 @@ fn call(frame: &mut TrapFrame, a: [u64; 6]) -> Result<(), SysError> {
     // The reply comes back into the same buffer: checked writable whole
     // now (which covers reading the request), and kept for the return.
     let reply = UserOut::new(&program, buf, MAX_PPC_MESSAGE as u64)?;
-    let obj = table::get(obj_id).ok_or(SysError::NotFound)?;
-    let server = gate::lookup(obj_id).ok_or(SysError::NotFound)?;
+    let (obj, server) = gate::resolve(obj_id).ok_or(SysError::NotFound)?;
     if server.generation != generation {
         return Err(SysError::ServerRestarted);
     }

@@ -16,14 +16,25 @@ use protocols::layout::is_user_range;
 use protocols::object::ObjId;
 use protocols::syscall::{MAX_PPC_MESSAGE, MAX_PPC_STACKS, PPC_STACK_SIZE, SysError};
 
+use crate::object::table::{self, KObject};
 use crate::program::Program;
 use crate::sched;
 use crate::sync::IrqMutex;
 
 static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
-static GATES: IrqMutex<BTreeMap<ObjId, Arc<Server>>> = IrqMutex::new(BTreeMap::new());
+static GATES: IrqMutex<BTreeMap<ObjId, Entry>> = IrqMutex::new(BTreeMap::new());
 /// Most gate objects registered at once.
 const MAX_SERVERS: usize = 1024;
+
+/// A gate object's registration: the incarnation, and the object the
+/// table named by the gate object's ID when a call last looked (so a call
+/// does not search the object table too): valid while the table's epoch is
+/// still `epoch` and the object lives.
+struct Entry {
+    server: Arc<Server>,
+    obj: Weak<KObject>,
+    epoch: u64,
+}
 
 /// One server incarnation.
 pub struct Server {
@@ -222,11 +233,44 @@ pub fn register(obj: ObjId, program: &Arc<Program>, r: Registration) -> Result<u
         program_id: program.id,
         program: Arc::downgrade(program),
     });
-    gates.insert(obj, server);
+    let entry = Entry {
+        server,
+        obj: Weak::new(),
+        epoch: 0,
+    };
+    gates.insert(obj, entry);
     Ok(generation)
 }
 
 /// The incarnation behind `obj`, if any registered.
 pub fn lookup(obj: ObjId) -> Option<Arc<Server>> {
-    GATES.lock().get(&obj).cloned()
+    GATES.lock().get(&obj).map(|e| e.server.clone())
+}
+
+/// The gate object `obj` as the object table has it now, and the
+/// incarnation registered behind it: what `table::get` and [`lookup`]
+/// answer, with one lock instead of two while neither changed. `None`:
+/// no such object, or no server registered on it.
+pub fn resolve(obj: ObjId) -> Option<(Arc<KObject>, Arc<Server>)> {
+    let epoch = table::epoch();
+    let server = {
+        let gates = GATES.lock();
+        let e = gates.get(&obj)?;
+        if e.epoch == epoch
+            && let Some(o) = e.obj.upgrade()
+        {
+            return Some((o, e.server.clone()));
+        }
+        e.server.clone()
+    };
+    // Read after the epoch: remembered with it, it goes stale on any
+    // later change of the table.
+    let o = table::get(obj)?;
+    if let Some(e) = GATES.lock().get_mut(&obj)
+        && Arc::ptr_eq(&e.server, &server)
+    {
+        e.obj = Arc::downgrade(&o);
+        e.epoch = epoch;
+    }
+    Some((o, server))
 }

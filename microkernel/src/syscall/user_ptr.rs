@@ -31,12 +31,11 @@ fn check(program: &Program, addr: u64, len: u64, write: bool) -> Result<(), SysE
     }
     let first = addr / PAGE_SIZE * PAGE_SIZE;
     let last = (addr + len - 1) / PAGE_SIZE * PAGE_SIZE;
-    for page in (first..=last).step_by(PAGE_SIZE as usize) {
-        if !program.space.check_access(page, write) {
-            return Err(SysError::BadAddress);
-        }
+    if program.space.check_pages(first, last, write) {
+        Ok(())
+    } else {
+        Err(SysError::BadAddress)
     }
-    Ok(())
 }
 
 /// A checked user buffer; `WRITE` says whether it was checked writable.

@@ -73,6 +73,10 @@ pub fn run() -> u64 {
         "ppc: a restarted server gives ServerRestarted, then a rebind succeeds",
         || restart(s),
     );
+    r.test(
+        "ppc: a call after its gate object was deleted is NotFound, even while mapped",
+        deleted_gate,
+    );
     // End the server (a fault is the only way in from outside).
     let _ = with_ctx(s.wide, || {
         let _ = client(s.gate).map(|mut c| c.fail(FAULT_CODE));
@@ -286,6 +290,45 @@ fn restart(s: &Setup) -> Outcome {
     })?;
     ensure!(third == Ok(8), "retrying: {third:?}");
     Ok(())
+}
+
+/// The kernel remembers which object a gate object's ID names, with the
+/// server behind it; deleting the object must reach the very next call,
+/// even while a mapping keeps the deleted object itself alive.
+fn deleted_gate() -> Outcome {
+    let dflt = RW | Perms::EXEC | Perms::DELETE;
+    let gate = sys::obj_create(SMALL, ObjFlags::EMPTY, dflt, ObjId::NIL).map_err(err)?;
+    let slot = utest::objsetup::scratch_slot();
+    sys::obj_map(slot, gate, Perms::READ).map_err(err)?;
+    let pid = sys::program_spawn("utest", &format!("ppcserver {gate}")).map_err(err)?;
+    let outcome = (|| -> Outcome {
+        let mut bound = None;
+        for _ in 0..500 {
+            if let Ok(c) = client(gate) {
+                bound = Some(c);
+                break;
+            }
+            sys::thread_sleep(2_000_000).map_err(err)?;
+        }
+        let mut c = bound.ok_or("the server never registered")?;
+        for i in 0..3 {
+            let got = c.ping(i);
+            ensure!(got == Ok(i + 1), "before the delete: {got:?}");
+        }
+        sys::obj_delete(gate).map_err(err)?;
+        let got = c.ping(7);
+        ensure!(
+            got == Err(CallError::Transport(TransportError::Sys(
+                SysError::NotFound
+            ))),
+            "after the delete: {got:?}"
+        );
+        Ok(())
+    })();
+    let _ = sys::program_kill(pid);
+    // SAFETY: nothing refers into the slot (it was never read).
+    let _ = unsafe { sys::obj_unmap(slot) };
+    outcome
 }
 
 /// The test server: `Echo`, except that `fail(FAULT_CODE)` faults.
