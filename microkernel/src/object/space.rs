@@ -277,14 +277,7 @@ impl ObjSpace {
     /// Reads view object `view` (every field checked) and makes it the
     /// view: its slot table replaces the current one.
     pub fn attach_view(&self, view: Arc<KObject>) -> Result<(), SysError> {
-        let slots = read_view(&view).inspect_err(|e| {
-            if *e == SysError::InvalidArgument {
-                crate::kprintln!(
-                    "kso: quarantined view {}: its record is corrupt; not used",
-                    view.id
-                );
-            }
-        })?;
+        let slots = checked_view(&view)?;
         let mut inner = self.inner.lock();
         inner.clear_all(None);
         inner.slots = slots;
@@ -558,6 +551,25 @@ fn write_view_entry(view: &KObject, slot: usize, e: Option<ViewEntry>) -> Result
     }
     let at = BASE_OFFSET + (KSO_HEADER_SIZE + slot * VIEW_ENTRY_SIZE) as u64;
     view.write(at, &encode_view_entry(e))
+}
+
+/// Whether view object `view` would attach: every field checked, a
+/// corrupt record quarantined (not used) with a log line.
+pub fn check_view(view: &KObject) -> Result<(), SysError> {
+    checked_view(view).map(drop)
+}
+
+/// View object `view`'s slot table, every field checked; a corrupt record
+/// is quarantined (not used) with a log line.
+fn checked_view(view: &KObject) -> Result<Vec<Option<Slot>>, SysError> {
+    read_view(view).inspect_err(|e| {
+        if *e == SysError::InvalidArgument {
+            crate::kprintln!(
+                "kso: quarantined view {}: its record is corrupt; not used",
+                view.id
+            );
+        }
+    })
 }
 
 fn read_view(view: &KObject) -> Result<Vec<Option<Slot>>, SysError> {

@@ -221,7 +221,15 @@ pub fn start(caller: &Arc<Program>, id: ObjId) -> Result<u64, SysError> {
     let view = match rec.view {
         v if v.is_nil() => None,
         v => match table::get(v) {
-            Some(obj) => Some(obj),
+            // Checked now, so the notice counts a corrupt one before the
+            // program can read it.
+            Some(obj) => match crate::object::space::check_view(&obj) {
+                Ok(_) => Some(obj),
+                Err(_) => {
+                    quarantined += 1;
+                    None
+                }
+            },
             None => {
                 kprintln!("kso: thread KSO {id} lists view {v}, which does not exist; left out");
                 None

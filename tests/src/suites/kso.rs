@@ -11,9 +11,10 @@
 //!   Boot 1 powers off cleanly, so boot 2 is a clean start: no notices.
 //! - `kso/corrupt-ksos-are-quarantined`: between two boots the host writes
 //!   random bytes over the POSIX server's thread KSO and over the
-//!   persistent security context a `ksodemo` attached. The next boot
-//!   quarantines both with log lines, starts the POSIX server afresh from
-//!   a new KSO and the demo without the context, and everything else works:
+//!   persistent security context and view a `ksodemo` attached. The next
+//!   boot quarantines all three with log lines, starts the POSIX server
+//!   afresh from a new KSO and the demo without its context and view, and
+//!   everything else works:
 //!   a file written before the cut reads back, the checker is clean.
 
 use std::path::Path;
@@ -92,8 +93,12 @@ fn power_resume(outcomes: &[Outcome]) -> Result<(), String> {
     if console::lines(c, "ksodemo: started fresh (generation 1").len() != 2 {
         return Err("boot 0 did not start both demos fresh".into());
     }
-    if console::lines(c, "ksodemo: kso ").len() != 2 {
-        return Err("boot 0: each demo should have attached a persistent context".into());
+    for what in ["context", "view"] {
+        if attached(c, what) != 2 {
+            return Err(format!(
+                "boot 0: each demo should attach a persistent {what}"
+            ));
+        }
     }
 
     expect_exit(recovery, GuestExit::Success)?;
@@ -114,10 +119,19 @@ fn power_resume(outcomes: &[Outcome]) -> Result<(), String> {
     }
     console::require(c, "ksodemo: started resumed (generation 2")?;
     console::require(c, "ksodemo: started reset (generation 2")?;
-    // The resumed demo's context came back through its KSO; only the reset
-    // one made a new one.
-    if console::lines(c, "ksodemo: kso ").len() != 1 {
-        return Err("boot 1: only the reset demo should attach a new context".into());
+    // The resumed demo's context and view came back through its KSO (the
+    // ksod line counts them); only the reset one made new ones.
+    if !line.contains(", 2 contexts and 2 views listed") {
+        return Err(format!(
+            "ksod should list both demos' contexts and views: {line}"
+        ));
+    }
+    for what in ["context", "view"] {
+        if attached(c, what) != 1 {
+            return Err(format!(
+                "boot 1: only the reset demo should attach a new {what}"
+            ));
+        }
     }
     console::require(
         c,
@@ -135,27 +149,37 @@ fn power_resume(outcomes: &[Outcome]) -> Result<(), String> {
     console::require(c, "before the cut").map(drop)
 }
 
-/// The persistent context the demo attached (`ksodemo: kso K: attached
-/// persistent context C`).
-fn demo_context(c: &str) -> Result<ObjId, String> {
-    console::line(c, "ksodemo: kso ")
+/// How many `ksodemo: kso K: attached persistent WHAT W` lines there are.
+fn attached(c: &str, what: &str) -> usize {
+    console::lines(c, "ksodemo: kso ")
+        .into_iter()
+        .filter(|l| l.contains(&format!(": attached persistent {what} ")))
+        .count()
+}
+
+/// The persistent `what` (context or view) the demo attached.
+fn demo_kso(c: &str, what: &str) -> Result<ObjId, String> {
+    console::lines(c, "ksodemo: kso ")
+        .into_iter()
+        .find(|l| l.contains(&format!(": attached persistent {what} ")))
         .and_then(|l| l.split_whitespace().last())
         .and_then(parse_id)
-        .ok_or_else(|| "the demo attached no persistent context".into())
+        .ok_or_else(|| format!("the demo attached no persistent {what}"))
 }
 
 /// Writes seeded random bytes over the POSIX server's thread record and
-/// the demo's context record in the pmem file.
+/// the demo's context and view records in the pmem file.
 fn corrupt(round: usize, out: &Outcome, pmem: &Path) -> Result<(), String> {
     if round != 0 {
         return Ok(());
     }
     let posix = kso_of(&out.console, "posix")?;
-    let ctx = demo_context(&out.console)?;
+    let ctx = demo_kso(&out.console, "context")?;
+    let view = demo_kso(&out.console, "view")?;
     let mut bytes = std::fs::read(pmem).map_err(|e| format!("{}: {e}", pmem.display()))?;
     let store = Store::open(VecPmem(bytes.clone())).map_err(|e| format!("store: {e:?}"))?;
     let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ posix.as_u128() as u64;
-    for (id, len) in [(posix, 512usize), (ctx, 64)] {
+    for (id, len) in [(posix, 512usize), (ctx, 64), (view, 64)] {
         let at = store
             .page(id, BASE_OFFSET / 4096)
             .map_err(|e| format!("object {id} not in the store: {e:?}"))? as usize;
@@ -183,7 +207,8 @@ fn quarantined(outcomes: &[Outcome]) -> Result<(), String> {
         ));
     }
     let posix = kso_of(&cut.console, "posix")?;
-    let ctx = demo_context(&cut.console)?;
+    let ctx = demo_kso(&cut.console, "context")?;
+    let view = demo_kso(&cut.console, "view")?;
     expect_exit(after, GuestExit::Success)?;
     let c = &after.console;
     console::require(
@@ -192,11 +217,12 @@ fn quarantined(outcomes: &[Outcome]) -> Result<(), String> {
     )?;
     console::require(c, &format!("ksod: thread KSO {posix} of posix quarantined"))?;
     console::require(c, &format!("kso: quarantined security context {ctx}"))?;
+    console::require(c, &format!("kso: quarantined view {view}"))?;
     console::require(c, "ksodemo: started resumed (generation 2")?;
     let demo = console::require(c, "ksodemo: started resumed")?;
-    if !demo.contains(", 1 quarantined)") {
+    if !demo.contains(", 2 quarantined)") {
         return Err(format!(
-            "the demo was not told of its quarantined context: {demo}"
+            "the demo was not told of its quarantined context and view: {demo}"
         ));
     }
     let fresh = kso_of(c, "posix")?;

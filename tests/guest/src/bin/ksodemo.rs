@@ -4,14 +4,14 @@
 //! It prints how the kernel started it (from `kso_self`), registers for
 //! power-resume unless given `--no-resume` (then a power cut resets it),
 //! and on a start without its context creates a security context as a
-//! persistent KSO in the object store and attaches it, so the kernel lists
-//! it in the thread KSO and attaches it again at the next start. Then it
-//! idles like a server.
+//! persistent KSO in the object store and attaches it, and does the same
+//! with an (empty) view, so the kernel lists both in the thread KSO and
+//! attaches them again at the next start. Then it idles like a server.
 
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
 
-use protocols::kso::{CtxFlags, CtxHeader};
+use protocols::kso::{CtxFlags, CtxHeader, encode_view_header};
 use protocols::object::{BASE_OFFSET, ObjFlags, ObjId, Perms};
 use protocols::objstore::CreateSpec;
 use protocols::thread_kso::StartKind;
@@ -46,19 +46,40 @@ fn main(args: &str) -> u64 {
         me.kso,
         me.quarantined
     );
-    // A resumed program finds its contexts attached again; any other
-    // start sets its context up anew.
+    // A resumed program finds its context and view attached again; any
+    // other start sets them up anew.
     if me.start != StartKind::Resumed {
-        match new_context() {
+        match new_kso(
+            &CtxHeader {
+                flags: CtxFlags::EMPTY,
+                mask: Perms::ALL,
+                cap_count: 0,
+            }
+            .encode(),
+        ) {
             Ok(ctx) => match sys::ctx_attach(ctx) {
                 Ok(()) => println!("ksodemo: kso {}: attached persistent context {ctx}", me.kso),
                 Err(e) => println!("ksodemo: cannot attach context {ctx}: {e}"),
             },
             Err(e) => println!("ksodemo: cannot create a context: {e}"),
         }
+        // An empty view: the demo maps nothing once it is set up.
+        match new_kso(&encode_view_header(0)) {
+            // SAFETY: after this the demo touches no object slot again (it
+            // prints and sleeps), so no reference into a replaced slot is
+            // used.
+            Ok(view) => match unsafe { sys::view_attach(view) } {
+                Ok(()) => println!("ksodemo: kso {}: attached persistent view {view}", me.kso),
+                Err(e) => println!("ksodemo: cannot attach view {view}: {e}"),
+            },
+            Err(e) => println!("ksodemo: cannot create a view: {e}"),
+        }
     }
     if let Some(r) = resume {
-        r.recovered("ksodemo", "its contexts (the kernel attached them again)");
+        r.recovered(
+            "ksodemo",
+            "its context and view (the kernel attached them again)",
+        );
     }
     println!("ksodemo: serving");
     loop {
@@ -77,8 +98,8 @@ fn call_name(n: u32) -> &'static str {
     }
 }
 
-/// A security context (no capabilities) as a persistent KSO.
-fn new_context() -> Result<ObjId, protocols::syscall::SysError> {
+/// A persistent KSO holding `record` (a context or view header).
+fn new_kso(record: &[u8; 64]) -> Result<ObjId, protocols::syscall::SysError> {
     let mut store = pstore::connect()?;
     let spec = CreateSpec {
         size: SMALL,
@@ -91,15 +112,10 @@ fn new_context() -> Result<ObjId, protocols::syscall::SysError> {
         .map_err(|_| protocols::syscall::SysError::NoMemory)?
         .id;
     let base = map(id, RW)?;
-    let header = CtxHeader {
-        flags: CtxFlags::EMPTY,
-        mask: Perms::ALL,
-        cap_count: 0,
-    };
-    // SAFETY: `base` is the fresh object's read/write mapping; the header
+    // SAFETY: `base` is the fresh object's read/write mapping; the record
     // lies in its data area.
-    unsafe { put(base, BASE_OFFSET, &header.encode()) };
-    // SAFETY: the header just written, inside the mapping.
+    unsafe { put(base, BASE_OFFSET, record) };
+    // SAFETY: the record just written, inside the mapping.
     let written = unsafe { core::slice::from_raw_parts(base.add(BASE_OFFSET as usize), 64) };
     runtime::persist::flush_slice(written);
     runtime::persist::fence();
