@@ -25,8 +25,7 @@ static LINK: Mutex<Option<ksod::Client<Gate>>> = Mutex::new(None);
 
 /// Runs `f` on a connection to `ksod`, waiting for it to serve while its
 /// program still runs; `None` when there is no `ksod` or the call fails.
-fn with<T>(f: impl FnMut(&mut ksod::Client<Gate>) -> Option<T>) -> Option<T> {
-    let mut f = f;
+fn with<T>(mut f: impl FnMut(&mut ksod::Client<Gate>) -> Option<T>) -> Option<T> {
     let mut link = LINK.lock();
     if link.is_none() {
         let mut waited = 0;
@@ -77,6 +76,11 @@ pub fn quarantine(kso: ObjId) {
     });
 }
 
+/// `ksod`'s boot snapshot and counts.
+fn status() -> Option<ksod::Status> {
+    with(|c| ppc::retrying(c, |c| c.transport_mut(), |c| c.status()).ok())
+}
+
 /// Every root entry.
 fn entries() -> Vec<Entry> {
     let mut out = Vec::new();
@@ -97,18 +101,11 @@ fn entries() -> Vec<Entry> {
 /// `resolver start`), from its thread KSO. A KSO `ksod` could not decode
 /// is started too, so the kernel judges it (and quarantines it).
 pub fn restart_the_rest() {
-    let Some(status) = with(|c| ppc::retrying(c, |c| c.transport_mut(), |c| c.status()).ok())
-    else {
-        return;
-    };
-    if status.boot != BootKind::Recovery {
+    if status().is_none_or(|s| s.boot != BootKind::Recovery) {
         return;
     }
     for e in entries() {
-        let was_running = match e.state_at_boot {
-            Some(s) => s == ThreadState::Running as u32,
-            None => true,
-        };
+        let was_running = e.state().is_none_or(|s| s == ThreadState::Running);
         if e.quarantined || !was_running || supervisor::is_known(&e.name) {
             continue;
         }
@@ -137,7 +134,7 @@ pub fn restart_the_rest() {
 /// The boot log's recovery line: how many servers came back from their
 /// thread KSOs, and how.
 pub fn report() {
-    let Some(s) = with(|c| ppc::retrying(c, |c| c.transport_mut(), |c| c.status()).ok()) else {
+    let Some(s) = status() else {
         return;
     };
     if s.boot == BootKind::Recovery {

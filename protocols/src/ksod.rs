@@ -98,13 +98,7 @@ impl Entry {
     /// The state at boot as a [`ThreadState`] (`None`: did not decode, or
     /// recorded since).
     pub fn state(&self) -> Option<ThreadState> {
-        Some(match self.state_at_boot? {
-            0 => ThreadState::Created,
-            1 => ThreadState::Running,
-            2 => ThreadState::Exited,
-            3 => ThreadState::ShutDown,
-            _ => return None,
-        })
+        ThreadState::from_raw(self.state_at_boot?)
     }
 }
 

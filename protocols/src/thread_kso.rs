@@ -100,7 +100,8 @@ pub enum ThreadState {
 }
 
 impl ThreadState {
-    fn from_raw(v: u32) -> Option<ThreadState> {
+    /// The state a raw state word names, if any.
+    pub fn from_raw(v: u32) -> Option<ThreadState> {
         Some(match v {
             0 => ThreadState::Created,
             1 => ThreadState::Running,
