@@ -23,7 +23,7 @@ pub fn workspace_root() -> PathBuf {
 /// command line); each lands on the image as `/boot/<binary>`. `init` is
 /// started by the kernel; the others are started from the shell
 /// (`run NAME`).
-pub const PROGRAMS: [(&str, &str, &str); 12] = [
+pub const PROGRAMS: [(&str, &str, &str); 13] = [
     ("init", "init", "init"),
     ("objstore", "objstore", "objstore"),
     ("posix", "posix", "posix"),
@@ -36,6 +36,7 @@ pub const PROGRAMS: [(&str, &str, &str); 12] = [
     ("utest", "loadgen", "loadgen"),
     ("utest", "ksodemo", "ksodemo"),
     ("ksod", "ksod", "ksod"),
+    ("adder", "adder", "adder"),
 ];
 
 /// A module the system boots with, as named in `limine.conf`.

@@ -19,6 +19,7 @@
 //! - [`posix`]: the POSIX server's interface and `errno` values.
 //! - [`ksod`]: the KSO persistence server's interface (thread KSOs in the
 //!   KSO root).
+//! - [`adder`]: the README's worked example of a server's interface.
 
 #![cfg_attr(not(test), no_std)]
 
@@ -26,6 +27,7 @@
 mod bits;
 mod le;
 
+pub mod adder;
 pub mod cap;
 pub mod debug;
 pub mod echo;
