@@ -99,7 +99,8 @@ pub trait Resolve: Clone + Default + Serialize + DeserializeOwned {
     fn history(&self, _name: &str, _cursor: u64) -> Result<Matches, NameError> {
         Err(NameError::Unsupported)
     }
-    /// A resolver-specific operation (committed if it returns `Ok`).
+    /// A resolver-specific operation: a change is committed if it returns
+    /// `Ok`; one that leaves the state as it was (a query) writes nothing.
     fn custom(&mut self, _op: u32, _arg: &[u8]) -> Result<Bytes<MAX_CUSTOM>, NameError> {
         Err(NameError::Unsupported)
     }
@@ -225,6 +226,6 @@ impl<R: Resolve, P: Pmem, E: Env> Server for ResolverService<R, P, E> {
         })
     }
     fn custom(&mut self, op: u32, arg: Bytes<MAX_CUSTOM>) -> Result<Bytes<MAX_CUSTOM>, NameError> {
-        self.state.update(|s| s.custom(op, &arg))
+        self.state.update_if_changed(|s| s.custom(op, &arg))
     }
 }

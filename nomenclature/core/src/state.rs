@@ -214,6 +214,26 @@ impl<S: Serialize + DeserializeOwned + Default, P: Pmem> Persisted<S, P> {
         Ok(out)
     }
 
+    /// Like [`update`](Self::update), but when `change` leaves the state
+    /// as it was (its encoding unchanged: a query) nothing is written and
+    /// the epoch stays, so a read neither costs a commit nor makes late
+    /// binders think the names moved.
+    pub fn update_if_changed<T, E: From<StateError>>(
+        &mut self,
+        change: impl FnOnce(&mut S) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        S: Clone,
+    {
+        let mut next = self.state.clone();
+        let out = change(&mut next)?;
+        let encode = |s: &S| postcard::to_allocvec(s).map_err(|_| StateError::Encode);
+        if encode(&next)? != encode(&self.state)? {
+            self.commit(next)?;
+        }
+        Ok(out)
+    }
+
     /// The persistent memory.
     pub fn pmem(&self) -> &P {
         &self.pmem

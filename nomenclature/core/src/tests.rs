@@ -91,6 +91,25 @@ fn a_state_too_large_is_refused_and_the_old_one_stays() {
     assert_eq!(r.state(), &state_after(2));
 }
 
+#[test]
+fn a_change_that_changes_nothing_writes_nothing() {
+    let mut p: Persisted<Map, VecPmem> = Persisted::open(VecPmem::new(4096)).unwrap();
+    p.commit(state_after(1)).unwrap();
+    let before = p.pmem().clone();
+    let got: Result<usize, StateError> = p.update_if_changed(|s| Ok(s.len()));
+    assert_eq!(got, Ok(2));
+    assert_eq!(p.epoch(), 1, "a query must not move the epoch");
+    assert!(p.pmem() == &before, "a query must not write");
+    p.update_if_changed(|s| {
+        s.insert(9, "x".into());
+        Ok::<_, StateError>(())
+    })
+    .unwrap();
+    assert_eq!(p.epoch(), 2, "a real change commits");
+    let r: Persisted<Map, VecPmem> = Persisted::open(p.into_pmem()).unwrap();
+    assert_eq!(r.state().get(&9).map(String::as_str), Some("x"));
+}
+
 fn rname(s: &str) -> Text<32> {
     Text::try_from(s).unwrap()
 }
