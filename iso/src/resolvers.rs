@@ -81,6 +81,8 @@ mod tests {
             "attribute",
             "current-version",
             "resolver-template",
+            // A resolver from outside nomenclature/ (tests/resolvers/reverse).
+            "reverse-lookup",
         ] {
             assert!(got.iter().any(|p| p.package == c), "{c} missing");
         }

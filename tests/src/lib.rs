@@ -40,6 +40,7 @@ pub fn reboots() -> Vec<reboots::Reboots> {
     all.extend(suites::restart::reboots());
     all.extend(suites::kso::reboots());
     all.extend(suites::ksod::reboots());
+    all.extend(suites::names::reboots());
     all
 }
 

@@ -190,8 +190,8 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "resolver",
-        args: "list | start NAME",
-        about: "list resolvers, or start and register one",
+        args: "list | start NAME | call NAME OP [ARG...]",
+        about: "list resolvers, start and register one, or call its own operation",
         run: crate::names::resolver,
     },
     Command {

@@ -1,7 +1,8 @@
 //! The naming commands, over the resolvers (report §7): `ls`, `mkdir`,
 //! `bind`, `unbind`, `resolve` (the hierarchical resolver by default),
 //! `tag` and `query` (the attribute resolver), `publish` (the
-//! current-version resolver) and `resolver list|start`.
+//! current-version resolver) and `resolver list|start|call` (`call`: a
+//! resolver's own operation, its `custom` gate).
 //!
 //! # Choosing the resolver
 //!
@@ -203,6 +204,36 @@ pub fn format_matches(ids: &[ObjId], total: u32) -> String {
             for id in ids {
                 out += &format!("  {id}\n");
             }
+            out
+        }
+    }
+}
+
+/// A `custom` answer (`resolver call`), headed `resolver: WHAT`: text
+/// (UTF-8 with no control characters but newlines and tabs) one indented
+/// line per line, anything else in hexadecimal.
+pub fn format_custom(what: &str, answer: &[u8]) -> String {
+    if answer.is_empty() {
+        return format!("resolver: {what}: empty answer\n");
+    }
+    match core::str::from_utf8(answer) {
+        Ok(text)
+            if !text
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t') =>
+        {
+            let mut out = format!("resolver: {what}:\n");
+            for line in text.strip_suffix('\n').unwrap_or(text).split('\n') {
+                out += &format!("  {line}\n");
+            }
+            out
+        }
+        _ => {
+            let mut out = format!("resolver: {what}: {} bytes:", answer.len());
+            for b in answer {
+                out += &format!(" {b:02x}");
+            }
+            out.push('\n');
             out
         }
     }

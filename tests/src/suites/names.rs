@@ -5,6 +5,9 @@
 //! that is not running), a resolver started and registered at run time
 //! (`resolver start flat`), the DRAM fallback without an NVDIMM, and names
 //! surviving a power cut and a reboot on the same persistent memory.
+//! `outside`: a resolver from outside the built-in set (`rev`, the
+//! `reverse-lookup` crate in `tests/resolvers/reverse`) started at run
+//! time, its own query, FOT names through it, and a reboot.
 
 use std::time::Duration;
 
@@ -359,6 +362,9 @@ fn reboot_check(outcomes: &[Outcome]) -> Result<(), String> {
     }
     Ok(())
 }
+
+mod outside;
+pub use outside::reboots;
 
 #[cfg(test)]
 mod tests;

@@ -6,11 +6,12 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use protocols::ipc::Bytes;
 use protocols::object::ObjId;
-use protocols::resolver::{EntryKind, Name, NameError, Server};
+use protocols::resolver::{EntryKind, MAX_CUSTOM, Name, NameError, Server};
 
 use super::{
-    ATTRIBUTES, DEFAULT, Names, VERSIONS, describe, format_entries, format_matches,
+    ATTRIBUTES, DEFAULT, Names, VERSIONS, describe, format_custom, format_entries, format_matches,
     format_resolved, kind, parse_tags, target,
 };
 use crate::objects::parse_id;
@@ -234,8 +235,13 @@ pub fn publish(sys: &mut dyn System, args: &[String]) -> Flow {
     Flow::Continue
 }
 
-/// `resolver list` / `resolver start NAME`.
+/// `resolver list` / `resolver start NAME` / `resolver call NAME OP [ARG...]`.
 pub fn resolver(sys: &mut dyn System, args: &[String]) -> Flow {
+    if let Some((call, rest)) = args.split_first()
+        && call == "call"
+    {
+        return custom(sys, rest);
+    }
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = match (sys.names(), words.as_slice()) {
         (None, _) => String::from("resolver: no naming service\n"),
@@ -247,9 +253,56 @@ pub fn resolver(sys: &mut dyn System, args: &[String]) -> Flow {
             ),
             Err(e) => format!("resolver: {name}: {e}\n"),
         },
-        _ => String::from("usage: resolver list | resolver start NAME\n"),
+        _ => String::from(RESOLVER_USAGE),
     };
     sys.write(&out);
+    Flow::Continue
+}
+
+const RESOLVER_USAGE: &str =
+    "usage: resolver list | resolver start NAME | resolver call NAME OP [ARG...]\n";
+
+/// `resolver call NAME OP [ARG...]`: resolver `NAME`'s own operation `OP`
+/// (its `custom` gate). The argument is the words joined by single
+/// spaces, each `%N` replaced by the `N`th ID the shell printed; the
+/// answer prints as [`format_custom`] says.
+fn custom(sys: &mut dyn System, args: &[String]) -> Flow {
+    let Some((name, op, words)) = (match args {
+        [name, op, words @ ..] => op.parse::<u32>().ok().map(|op| (name, op, words)),
+        _ => None,
+    }) else {
+        sys.write(RESOLVER_USAGE);
+        return Flow::Continue;
+    };
+    let known = sys.known_ids();
+    let mut arg = Vec::new();
+    for w in words {
+        if !arg.is_empty() {
+            arg.push(b' ');
+        }
+        if w.starts_with('%') {
+            match parse_id(w, &known) {
+                Ok(id) => arg.extend_from_slice(format!("{id}").as_bytes()),
+                Err(e) => {
+                    sys.write(&format!("resolver: {e}\n"));
+                    return Flow::Continue;
+                }
+            }
+        } else {
+            arg.extend_from_slice(w.as_bytes());
+        }
+    }
+    let Ok(arg) = Bytes::<MAX_CUSTOM>::from_slice(&arg) else {
+        sys.write(&format!(
+            "resolver: the argument is {} bytes; at most {MAX_CUSTOM}\n",
+            arg.len()
+        ));
+        return Flow::Continue;
+    };
+    let what = format!("{name} op {op}");
+    if let Some(answer) = call(sys, "resolver", &what, name, |s| s.custom(op, arg)) {
+        sys.write(&format_custom(&what, &answer));
+    }
     Flow::Continue
 }
 

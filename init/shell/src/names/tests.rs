@@ -19,6 +19,8 @@ use super::*;
 use crate::session::Session;
 use crate::system::System;
 
+mod custom;
+
 const A: &str = "000000000000000000000000000000aa";
 const B: &str = "000000000000000000000000000000bb";
 
@@ -251,7 +253,10 @@ fn resolver_list_and_start() {
         "resolver: nope: no resolver nope in nomenclature/resolvers.toml",
     );
     assert!(out.contains("flat       current-version"), "{out}");
-    has(&out, "usage: resolver list | resolver start NAME");
+    has(
+        &out,
+        "usage: resolver list | resolver start NAME | resolver call NAME OP [ARG...]",
+    );
 }
 
 #[test]

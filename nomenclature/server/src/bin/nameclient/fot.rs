@@ -36,7 +36,7 @@ const GONE: ObjId = ObjId::from_u128(0x6f6e_6567);
 const CACHED_RUNS: u64 = 1000;
 
 /// Resolvers reached by their published name.
-struct ByName;
+pub(crate) struct ByName;
 
 impl Connect for ByName {
     fn connect(&mut self, record: &ResolverRecord) -> Option<Box<dyn Link>> {
@@ -45,9 +45,11 @@ impl Connect for ByName {
     }
 }
 
-type Binder = SharedBinder<RegistryResolvers<registry::Client<Gate>, ByName>>;
+/// The late binder, resolvers found through the registry.
+pub(crate) type Binder = SharedBinder<RegistryResolvers<registry::Client<Gate>, ByName>>;
 
-fn rname(s: &str) -> Text<{ protocols::resolver::MAX_RESOLVER_NAME }> {
+/// `s` as a registry name (empty if too long).
+pub(crate) fn rname(s: &str) -> Text<{ protocols::resolver::MAX_RESOLVER_NAME }> {
     Text::try_from(s).unwrap_or_default()
 }
 

@@ -7,7 +7,9 @@
 //!   `2N` names, each naming what its binder bound;
 //! - `nameclient bench N`: times `N` binds, `N` resolves of one name and
 //!   `N` `info` calls (the cheapest call: the PPC round trip);
-//! - `nameclient fot`: late binding of FOT name entries (see [`fot`]).
+//! - `nameclient fot`: late binding of FOT name entries (see [`fot`]);
+//! - `nameclient late RESOLVER NAME`: one FOT name entry through any
+//!   registered resolver, dereferenced (see [`late`]).
 
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
@@ -24,6 +26,7 @@ use protocols::object::ObjId;
 use protocols::resolver::{Client, EntryKind, NameError};
 
 mod fot;
+mod late;
 
 runtime::entry!(main);
 
@@ -49,8 +52,21 @@ fn main(args: &str) -> u64 {
                 1
             }
         },
+        ["late", resolver, text] => match late::run(resolver, text) {
+            Ok(reached) => {
+                println!("nameclient: late {resolver}:{text} -> {reached}");
+                0
+            }
+            Err(why) => {
+                println!("nameclient: late {resolver}:{text} failed: {why}");
+                1
+            }
+        },
         _ => {
-            println!("nameclient: usage: bind P N | stress N | bench N | fot (N in 1..=10000)");
+            println!(
+                "nameclient: usage: bind P N | stress N | bench N | fot | late RESOLVER NAME \
+                 (N in 1..=10000)"
+            );
             2
         }
     }
