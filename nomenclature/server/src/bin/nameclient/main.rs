@@ -6,7 +6,9 @@
 //!   (`a` and `b`), waits for both, then checks that `/stress` holds all
 //!   `2N` names, each naming what its binder bound;
 //! - `nameclient bench N`: times `N` binds, `N` resolves of one name and
-//!   `N` `info` calls (the cheapest call: the PPC round trip);
+//!   `N` `info` calls (the cheapest call: the PPC round trip), then the
+//!   same names resolved through the runtime's late binder, cold and
+//!   cached (see [`cached`]);
 //! - `nameclient fot`: late binding of FOT name entries (see [`fot`]);
 //! - `nameclient late RESOLVER NAME`: one FOT name entry through any
 //!   registered resolver, dereferenced (see [`late`]).
@@ -25,6 +27,7 @@ use protocols::ipc::{CallError, Text};
 use protocols::object::ObjId;
 use protocols::resolver::{Client, EntryKind, NameError};
 
+mod cached;
 mod fot;
 mod late;
 
@@ -206,6 +209,10 @@ fn bench(n: u64) -> u64 {
         resolves,
     );
     report("resolver info call (the bare PPC round trip)", infos);
+    if let Err(e) = cached::run(n) {
+        println!("nameclient: bench through the late binder failed: {e}");
+        return 1;
+    }
     println!(
         "nameclient: bench {n}: bind {bind_cost}, resolve (depth 2) {resolve_cost}, info {info_cost} per call"
     );
