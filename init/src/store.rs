@@ -50,12 +50,13 @@ impl StoreLink {
         }
     }
 
-    /// `obj new --persistent`.
+    /// `obj new --persistent`: readable, writable and deletable (`obj rm`)
+    /// by every context.
     pub fn create(&mut self, size: u64) -> Result<ObjId, StoreCallError> {
         let spec = CreateSpec {
             size,
             flags: ObjFlags::PERSISTENT,
-            default_perms: Perms::READ | Perms::WRITE,
+            default_perms: Perms::READ | Perms::WRITE | Perms::DELETE,
             key: ObjId::NIL,
         };
         self.call(|c| c.create(spec)).map(|i| i.id)

@@ -74,9 +74,10 @@ pub fn launch(name: &str, module: &str, args: &str) -> Result<(u64, Option<ObjId
     };
     match sys::program_start_kso(kso) {
         Ok(program) => Ok((program, Some(kso))),
-        // The kernel found the record corrupt and said so: set it aside
-        // and start the server afresh, as a new thread.
-        Err(SysError::InvalidArgument) => {
+        // The kernel found the record corrupt and said so, or it is gone
+        // (deleted: thread KSOs carry DELETE so `ksod` can reclaim them):
+        // set it aside and start the server afresh, as a new thread.
+        Err(SysError::InvalidArgument | SysError::NotFound) => {
             crate::kso::quarantine(kso);
             match crate::kso::record(name, module, args) {
                 Some(fresh) if fresh != kso => {
@@ -100,8 +101,9 @@ fn relaunch(
     match kso {
         Some(kso) => match sys::program_start_kso(kso) {
             Ok(p) => Ok((p, Some(kso))),
-            // Corrupted while it ran: quarantined; start it afresh.
-            Err(SysError::InvalidArgument) => {
+            // Corrupted (quarantined) or deleted while it ran: start it
+            // afresh.
+            Err(SysError::InvalidArgument | SysError::NotFound) => {
                 crate::kso::quarantine(kso);
                 launch(name, module, args)
             }

@@ -7,6 +7,14 @@
 //! relative to that base (offset 0 is the object's first data byte). A
 //! persistent object has the same layout as any other
 //! ([`crate::object`]): its header and FOT live at the top of the slot.
+//!
+//! The store acts for its caller, so it asks the kernel what the caller's
+//! active security context grants on the object (`ppc_caller_perms`) and
+//! answers [`StoreError::Denied`] unless it grants READ for `read`, WRITE
+//! for `write` and `resize`, and DELETE for `delete`: the same rights the
+//! caller's own access to the object would need, so the store is no way
+//! around the capability system. `create`, `create_with`, `stat`, `list`
+//! and `check` need none.
 
 use serde::{Deserialize, Serialize};
 
@@ -125,6 +133,11 @@ crate::interface! {
             /// off): the next start knows the run ended on purpose. Any
             /// later change clears the mark again.
             9 => Shutdown fn shutdown() -> ();
+            /// Creates a persistent object like `create` with `data` at the
+            /// start of its data area; replies once both are durable. (A
+            /// creator may give an object permissions that do not let it
+            /// write, e.g. a record readable by all and writable by none.)
+            10 => CreateWith fn create_with(spec: CreateSpec, data: Bytes<MAX_RW>) -> ObjInfo;
         }
     }
 }

@@ -276,6 +276,15 @@ syscalls! {
     /// after a power cut it is started with a notice (`Resumed`) instead
     /// of being reset. Without a thread KSO: `NotFound`.
     KsoResumeRegister = 39, args: 0;
+    /// `ppc_caller_perms(id_lo: u64, id_hi: u64)` → permission bits. Inside
+    /// a PPC handler: what the active security context of the program that
+    /// made the call grants on object `id` (its default permissions and
+    /// verified capabilities, under the context's mask), exactly as the
+    /// kernel would judge that program's own access. How a server that
+    /// acts on objects for its callers (the object store) enforces the
+    /// capability system. Not in a call from a program: `InvalidArgument`;
+    /// no such object: `NotFound`.
+    PpcCallerPerms = 40, args: 2;
 }
 
 /// Longest service name.

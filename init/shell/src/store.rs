@@ -19,6 +19,9 @@ pub const DEFAULT_SIZE: u64 = 4096;
 /// A store error for people.
 pub fn describe(e: &StoreCallError) -> String {
     match e {
+        CallError::Server(protocols::objstore::StoreError::Denied) => {
+            String::from("Denied (the active security context does not grant that on it)")
+        }
         CallError::Server(e) => format!("{e:?}"),
         CallError::Transport(TransportError::Unbound) => String::from("no object store"),
         CallError::Transport(TransportError::Sys(e)) => format!("{e}"),
@@ -137,5 +140,15 @@ mod tests {
     fn text_escapes_what_is_not_printable() {
         assert_eq!(escape(b"hi there"), "hi there");
         assert_eq!(escape(b"a\0\"b"), "a\\x00\\\"b");
+    }
+    #[test]
+    fn a_refusal_says_what_refused() {
+        use protocols::objstore::StoreError;
+        let d = describe(&CallError::Server(StoreError::Denied));
+        assert!(d.contains("security context"), "{d}");
+        assert_eq!(
+            describe(&CallError::Server(StoreError::NotFound)),
+            "NotFound"
+        );
     }
 }

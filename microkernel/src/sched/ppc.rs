@@ -104,3 +104,17 @@ pub fn user_frame() -> *mut TrapFrame {
     let top = st(&mut g).current_thread().kstack.top();
     (top - core::mem::size_of::<TrapFrame>() as u64) as *mut TrapFrame
 }
+
+/// The program that made the current thread's innermost call, and the
+/// thread (whose active context there is the caller's). `None` outside a
+/// call, and for a call the kernel made (the pager's).
+pub fn program_caller() -> Option<(Arc<Program>, Tid)> {
+    let mut g = lock();
+    let s = st(&mut g);
+    let tid = s.current;
+    let call = s.current_thread().calls.last()?;
+    match call.kind {
+        crate::ppc::CallKind::Program { .. } => call.caller_program.clone().map(|p| (p, tid)),
+        crate::ppc::CallKind::Pager { .. } => None,
+    }
+}

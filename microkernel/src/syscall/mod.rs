@@ -91,6 +91,7 @@ fn run(call: Syscall, program: &Arc<Program>, a: Args) -> Result<u64, SysError> 
         Syscall::ProgramStartKso => program::start_kso(program, a[0], a[1]),
         Syscall::KsoSelf => program::kso_self(program, a[0], a[1]),
         Syscall::KsoResumeRegister => program::kso_resume_register(program),
+        Syscall::PpcCallerPerms => object::caller_perms(a[0], a[1]),
         Syscall::ObjCreate => object::create(program, a),
         Syscall::ObjDelete => object::delete(program, a[0], a[1]),
         Syscall::ObjMap => object::map(program, a[0], a[1], a[2], a[3]),

@@ -168,3 +168,12 @@ pub fn view_attach(program: &Arc<Program>, lo: u64, hi: u64) -> Result<u64, SysE
     }
     Ok(0)
 }
+
+/// `ppc_caller_perms`: what the active context of the program that made
+/// the current call grants on object `id` — the check the kernel makes
+/// for that program's own accesses, for a server acting on its behalf.
+pub fn caller_perms(lo: u64, hi: u64) -> Result<u64, SysError> {
+    let (caller, tid) = sched::ppc::program_caller().ok_or(SysError::InvalidArgument)?;
+    let obj = object(lo, hi)?;
+    Ok(u64::from(caller.objects.active_perms(tid, &obj).bits()))
+}

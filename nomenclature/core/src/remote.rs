@@ -72,7 +72,8 @@ impl<T: Transport> crate::Env for StoreEnv<T> {
         let spec = CreateSpec {
             size: 0,
             flags: ObjFlags::PERSISTENT,
-            default_perms: Perms::READ,
+            // DELETE: released (deleted) when the directory goes.
+            default_perms: Perms::READ | Perms::DELETE,
             key: ObjId::NIL,
         };
         self.0.create(spec).map(|i| i.id).map_err(|e| match e {

@@ -17,6 +17,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use nomenclature::{Env, Resolve, ResolverService, SeqIds};
 use protocols::ipc::{Bytes, Text, heapless};
 use protocols::object::{ObjId, Perms};
+use protocols::objstore::ObjInfo;
 use protocols::resolver::{
     EntryKind, ListPage, MAX_CUSTOM, MAX_RESOLVER_NAME, MAX_TAGS, Matches, Name, NameError,
     Resolved, ResolverInfo, Server, Tag, registry,
@@ -39,6 +40,12 @@ pub struct Pending {
     pub name: Text<MAX_RESOLVER_NAME>,
     /// The registry.
     pub registry: registry::Client<Gate>,
+    /// A state object made by an attempt that failed after creating it
+    /// (it could not be mapped or registered): the next attempt uses it.
+    /// The store will not delete it for us — state objects carry no
+    /// DELETE, so no program can delete a resolver's names — and a
+    /// retry must not leak another.
+    pub spare: Option<ObjInfo>,
 }
 
 /// A resolver service that becomes persistent on its first change.
@@ -64,18 +71,18 @@ impl<R: Resolve> Lazy<R> {
         let Objects::Store(store) = self.service.env() else {
             return Ok(());
         };
-        let info = store
-            .create(STATE_SIZE, Perms::READ | Perms::WRITE, ObjId::NIL)
-            .map_err(|_| NameError::NoSpace)?;
-        let release = |s: &mut ResolverService<R, Backing, Objects>| {
-            if let Objects::Store(store) = s.env() {
-                let _ = store.call(|c| c.delete(info.id));
-            }
+        // Readable and writable (the resolver maps it to commit), never
+        // deletable: see `Pending::spare`.
+        let info = match p.spare.take() {
+            Some(info) => info,
+            None => store
+                .create(STATE_SIZE, Perms::READ | Perms::WRITE, ObjId::NIL)
+                .map_err(|_| NameError::NoSpace)?,
         };
         let backing = match Backing::map(info.id, info.size) {
             Ok(b) => b,
             Err(_) => {
-                release(&mut self.service);
+                p.spare = Some(info);
                 return Err(NameError::Unavailable);
             }
         };
@@ -86,7 +93,7 @@ impl<R: Resolve> Lazy<R> {
             |c| c.register(p.name.clone(), info.id, incarnation),
         );
         if registered.is_err() {
-            release(&mut self.service);
+            p.spare = Some(info);
             return Err(NameError::Unavailable);
         }
         let env = core::mem::replace(self.service.env(), Objects::Dram);

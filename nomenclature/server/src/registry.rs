@@ -91,6 +91,7 @@ pub fn serve_registry(args: &str) -> u64 {
             service,
             upgrade,
             incarnation,
+            spare: None,
         })
     });
     if let Some(r) = resume {
@@ -136,6 +137,11 @@ struct LazyRegistry {
     upgrade: Option<StoreLink>,
     /// The PPC incarnation (the registry's own record's `gate`).
     incarnation: u64,
+    /// A state object an upgrade created but could not map: the next
+    /// upgrade uses it. (It carries no DELETE — no program may delete the
+    /// registry — so it cannot be deleted, and must not be left to carry
+    /// the registry's mark unused.)
+    spare: Option<protocols::objstore::ObjInfo>,
 }
 
 impl LazyRegistry {
@@ -153,11 +159,14 @@ impl LazyRegistry {
         if store.call(|c| c.stat(id)).is_err() {
             return Ok(());
         }
-        let info = store
-            .create(REGISTRY_SIZE, Perms::READ | Perms::WRITE, REGISTRY_ID)
-            .map_err(|_| RegistryError::NoSpace)?;
+        let info = match self.spare.take() {
+            Some(info) => info,
+            None => store
+                .create(REGISTRY_SIZE, Perms::READ | Perms::WRITE, REGISTRY_ID)
+                .map_err(|_| RegistryError::NoSpace)?,
+        };
         let Ok(mut new) = Backing::map(info.id, info.size) else {
-            let _ = store.call(|c| c.delete(info.id));
+            self.spare = Some(info);
             return Err(RegistryError::NoSpace);
         };
         let placeholder = RegistryService::open(Backing::dram(REGISTRY_SIZE), self.incarnation)

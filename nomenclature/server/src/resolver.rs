@@ -169,6 +169,7 @@ fn state(
             let pending = Pending {
                 name: rname,
                 registry,
+                spare: None,
             };
             let id = dram_identity()?;
             Ok((

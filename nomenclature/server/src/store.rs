@@ -90,6 +90,11 @@ fn name_error(e: StoreCallError) -> NameError {
     }
 }
 
+/// A directory object's default permissions: readable (its ID is the
+/// directory's identity; it holds nothing) and deletable, so the resolver
+/// can release it when the directory goes.
+const DIRECTORY_PERMS: Perms = Perms::READ.union(Perms::DELETE);
+
 /// Where a resolver's new objects come from.
 pub enum Objects {
     /// Persistent objects in the object store.
@@ -102,16 +107,19 @@ impl Env for Objects {
     fn create_object(&mut self, _kind: EntryKind) -> Result<ObjId, NameError> {
         match self {
             Objects::Store(s) => s
-                .create(0, Perms::READ, ObjId::NIL)
+                .create(0, DIRECTORY_PERMS, ObjId::NIL)
                 .map(|i| i.id)
                 .map_err(name_error),
-            Objects::Dram => {
-                sys::obj_create(crate::DRAM_OBJECT, ObjFlags::EMPTY, Perms::READ, ObjId::NIL)
-                    .map_err(|e| match e {
-                        SysError::NoMemory => NameError::NoSpace,
-                        _ => NameError::Unavailable,
-                    })
-            }
+            Objects::Dram => sys::obj_create(
+                crate::DRAM_OBJECT,
+                ObjFlags::EMPTY,
+                DIRECTORY_PERMS,
+                ObjId::NIL,
+            )
+            .map_err(|e| match e {
+                SysError::NoMemory => NameError::NoSpace,
+                _ => NameError::Unavailable,
+            }),
         }
     }
 

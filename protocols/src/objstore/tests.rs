@@ -72,6 +72,10 @@ fn requests() -> Vec<Request> {
         },
         Request::Check {},
         Request::Shutdown {},
+        Request::CreateWith {
+            spec: spec(),
+            data: data(MAX_RW),
+        },
     ]
 }
 
@@ -89,6 +93,8 @@ fn outcomes() -> Vec<Outcome> {
         Ok(Reply::Write(())),
         Ok(Reply::Check(CheckReport { findings: 1, text })),
         Ok(Reply::Shutdown(())),
+        Ok(Reply::CreateWith(info(ID))),
+        Err(StoreError::Denied),
         Err(StoreError::NotFound),
         Err(StoreError::Corrupt),
     ]
@@ -227,6 +233,17 @@ impl Server for Canned {
         self.0 += 1;
         Ok(())
     }
+    fn create_with(
+        &mut self,
+        spec: CreateSpec,
+        data: Bytes<MAX_RW>,
+    ) -> Result<ObjInfo, StoreError> {
+        self.0 += 1;
+        Ok(ObjInfo {
+            size: spec.size + data.len() as u64,
+            ..info(ID)
+        })
+    }
 }
 
 #[test]
@@ -250,7 +267,8 @@ fn every_client_method_reaches_its_handler() {
     assert_eq!(c.write(ID, 0, data(3)), Ok(()));
     assert_eq!(c.check().map(|r| r.findings), Ok(0));
     assert_eq!(c.shutdown(), Ok(()));
-    assert_eq!(c.transport().server().0.0, 11);
+    assert_eq!(c.create_with(spec(), data(5)).map(|i| i.size), Ok(12350));
+    assert_eq!(c.transport().server().0.0, 12);
 
     // A pager request sent to the store is refused as the wrong interface.
     let mut p = pager::Client::new(Loopback::new(Service(Canned(0))));

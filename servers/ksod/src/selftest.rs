@@ -155,7 +155,8 @@ fn orphans(all: &[Entry]) -> Result<(), String> {
     let spec = CreateSpec {
         size: THREAD_RECORD_SIZE as u64,
         flags: ObjFlags::PERSISTENT | ObjFlags::KSO,
-        default_perms: Perms::READ | Perms::WRITE,
+        // DELETE, like a thread KSO: the sweep deletes it.
+        default_perms: Perms::READ | Perms::DELETE,
         key: KSO_THREAD_MARK,
     };
     let orphan = store

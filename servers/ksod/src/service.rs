@@ -23,18 +23,19 @@ pub trait Objects {
     /// The IDs of every object whose key field is `mark`, in the store's
     /// order.
     fn marked(&mut self, mark: ObjId) -> Result<Vec<ObjId>, KsodError>;
-    /// Creates a zeroed persistent object of `size` bytes with `flags`,
-    /// `perms` and key field `mark`; replies once it is durable.
+    /// Creates a persistent object of `size` bytes with `flags`, `perms`
+    /// and key field `mark`, holding `bytes` at data offset 0 (the rest
+    /// zero); replies once it is durable. On an error nothing is left.
+    /// (One call, so an object its creator may not write can hold a
+    /// record.)
     fn create(
         &mut self,
         size: u64,
         flags: ObjFlags,
         perms: Perms,
         mark: ObjId,
+        bytes: &[u8],
     ) -> Result<ObjId, KsodError>;
-    /// Writes `bytes` at data offset 0 of `id`; returns once they are
-    /// flushed and fenced.
-    fn write(&mut self, id: ObjId, bytes: &[u8]) -> Result<(), KsodError>;
     /// Reads `buf.len()` bytes at data offset 0 of `id`.
     fn read(&mut self, id: ObjId, buf: &mut [u8]) -> Result<(), KsodError>;
     /// Deletes `id`.
@@ -110,6 +111,7 @@ pub fn start<O: Objects>(
                     ObjFlags::PERSISTENT,
                     Perms::READ | Perms::WRITE,
                     KSO_ROOT_MARK,
+                    &[],
                 )
                 .map_err(StartError::Store)?;
             (id, true)
@@ -205,21 +207,20 @@ impl<O: Objects> Server for Ksod<O> {
         }
         let record = ThreadRecord::new(name.clone(), module, args).encode();
         // Readable by every context (like a process table), writable by
-        // none: only the kernel (its live fields) and `ksod` (through the
-        // store, which owns the memory) write a thread KSO.
+        // none: the record is written as the object is created, and from
+        // then on only the kernel writes it (its live fields; the store
+        // refuses every program a write without WRITE). DELETE, so that
+        // `ksod` can reclaim quarantined records and sweep orphans.
         let kso = self.objects.create(
             THREAD_RECORD_SIZE as u64,
             ObjFlags::PERSISTENT | ObjFlags::KSO,
-            Perms::READ,
+            Perms::READ | Perms::DELETE,
             KSO_THREAD_MARK,
+            &record,
         )?;
         // The record is durable before the root names it: a cut between
         // leaves an orphan object, never an entry naming garbage.
-        let added = self
-            .objects
-            .write(kso, &record)
-            .and_then(|()| self.root.add(&name, kso).map_err(root_error));
-        if let Err(e) = added {
+        if let Err(e) = self.root.add(&name, kso).map_err(root_error) {
             let _ = self.objects.delete(kso);
             return Err(e);
         }

@@ -82,6 +82,7 @@ impl Objects for StoreLink {
         flags: ObjFlags,
         perms: Perms,
         mark: ObjId,
+        bytes: &[u8],
     ) -> Result<ObjId, KsodError> {
         let spec = CreateSpec {
             size,
@@ -89,16 +90,15 @@ impl Objects for StoreLink {
             default_perms: perms,
             key: mark,
         };
-        self.call(|c| c.create(spec))
-            .map(|i| i.id)
-            .map_err(ksod_error)
-    }
-
-    fn write(&mut self, id: ObjId, bytes: &[u8]) -> Result<(), KsodError> {
-        let data = Bytes::from_slice(bytes).map_err(|_| KsodError::Store)?;
-        // The store flushes and fences before it replies.
-        self.call(|c| c.write(id, 0, data.clone()))
-            .map_err(ksod_error)
+        let created = if bytes.is_empty() {
+            self.call(|c| c.create(spec))
+        } else {
+            let data = Bytes::from_slice(bytes).map_err(|_| KsodError::Store)?;
+            // The store writes, flushes and fences the bytes before it
+            // replies.
+            self.call(|c| c.create_with(spec, data.clone()))
+        };
+        created.map(|i| i.id).map_err(ksod_error)
     }
 
     fn read(&mut self, id: ObjId, buf: &mut [u8]) -> Result<(), KsodError> {

@@ -4,11 +4,18 @@
 //! kernel maps straight to their NVDIMM frames; its data pages the kernel
 //! asks for through the pager interface on first touch (the `Pager` impl
 //! below), except a kernel state object's, which are mapped at attach. Create and resize attach; delete detaches.
+//!
+//! Every call that touches an existing object's bytes or life first asks
+//! the kernel what the *caller's* active security context grants on it
+//! ([`require`]): the store owns all persistent memory, so without this
+//! check any program could read, overwrite or delete any object through it
+//! whatever the object's permissions and capabilities say.
 
 use protocols::ipc::Bytes;
-use protocols::object::{ObjFlags, ObjId, SLOT_SIZE};
+use protocols::object::{ObjFlags, ObjId, Perms, SLOT_SIZE};
 use protocols::objstore::{self, CheckReport, CreateSpec, ListPage, MAX_RW, ObjInfo, StoreError};
 use protocols::pmem::{self, MAX_RECORD, MAX_RUNS, Run};
+use protocols::syscall::SysError;
 use runtime::{println, sys};
 use store::{IdSource, MappedPmem, PAGE, StoreServer};
 
@@ -96,6 +103,26 @@ impl<I: IdSource> protocols::objstore::pager::Server for Attaching<I> {
     }
 }
 
+/// Refuses (`Denied`) unless the program that made the current call holds
+/// `need` on `id` in its active security context. An object the kernel
+/// does not know is `NotFound` when the store has none either, else
+/// `Denied` (its rights cannot be judged).
+fn require<I: IdSource>(
+    store: &mut StoreServer<MappedPmem, I>,
+    id: ObjId,
+    need: Perms,
+) -> Result<(), StoreError> {
+    match sys::ppc_caller_perms(id) {
+        Ok(have) if need.is_subset_of(have) => Ok(()),
+        Ok(_) => Err(StoreError::Denied),
+        Err(SysError::NotFound) => match objstore::Server::stat(store, id) {
+            Err(StoreError::NotFound) => Err(StoreError::NotFound),
+            _ => Err(StoreError::Denied),
+        },
+        Err(_) => Err(StoreError::Denied),
+    }
+}
+
 impl<I: IdSource> objstore::Server for Attaching<I> {
     fn create(&mut self, spec: CreateSpec) -> Result<ObjInfo, StoreError> {
         let info = self.0.create(spec)?;
@@ -106,12 +133,14 @@ impl<I: IdSource> objstore::Server for Attaching<I> {
     }
 
     fn delete(&mut self, id: ObjId) -> Result<(), StoreError> {
+        require(&mut self.0, id, Perms::DELETE)?;
         self.0.delete(id)?;
         let _ = sys::obj_pmem_detach(id);
         Ok(())
     }
 
     fn resize(&mut self, id: ObjId, size: u64) -> Result<ObjInfo, StoreError> {
+        require(&mut self.0, id, Perms::WRITE)?;
         let info = self.0.resize(id, size)?;
         let _ = self.attach(&info);
         Ok(info)
@@ -126,10 +155,12 @@ impl<I: IdSource> objstore::Server for Attaching<I> {
     }
 
     fn read(&mut self, id: ObjId, offset: u64, len: u32) -> Result<Bytes<MAX_RW>, StoreError> {
+        require(&mut self.0, id, Perms::READ)?;
         self.0.read(id, offset, len)
     }
 
     fn write(&mut self, id: ObjId, offset: u64, data: Bytes<MAX_RW>) -> Result<(), StoreError> {
+        require(&mut self.0, id, Perms::WRITE)?;
         self.0.write(id, offset, data)
     }
 
@@ -139,5 +170,15 @@ impl<I: IdSource> objstore::Server for Attaching<I> {
 
     fn shutdown(&mut self) -> Result<(), StoreError> {
         self.0.shutdown()
+    }
+
+    fn create_with(
+        &mut self,
+        spec: CreateSpec,
+        data: Bytes<MAX_RW>,
+    ) -> Result<ObjInfo, StoreError> {
+        let info = self.0.create_with(spec, data)?;
+        let _ = self.attach(&info);
+        Ok(info)
     }
 }

@@ -74,7 +74,9 @@ impl<T: Transport> Files for StoreFiles<T> {
         let spec = CreateSpec {
             size: FILE_HEADER,
             flags: ObjFlags::PERSISTENT,
-            default_perms: Perms::READ | Perms::WRITE,
+            // DELETE: `unlink` deletes it (the server's default context
+            // is what the store checks).
+            default_perms: Perms::READ | Perms::WRITE | Perms::DELETE,
             key: ObjId::NIL,
         };
         let id = self.0.create(spec).map_err(err)?.id;

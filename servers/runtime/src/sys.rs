@@ -243,6 +243,20 @@ pub fn kso_resume_register() -> Result<(), SysError> {
     unsafe { call(Syscall::KsoResumeRegister, &[]) }.map(drop)
 }
 
+/// `ppc_caller_perms`: inside a PPC handler, what the calling program's
+/// active security context grants on object `id` (how a server acting on
+/// objects for its callers enforces their rights).
+pub fn ppc_caller_perms(
+    id: protocols::object::ObjId,
+) -> Result<protocols::object::Perms, SysError> {
+    // SAFETY: no pointers.
+    let bits = unsafe { call(Syscall::PpcCallerPerms, &split(id)) }?;
+    u32::try_from(bits)
+        .ok()
+        .and_then(protocols::object::Perms::from_bits)
+        .ok_or(SysError::InvalidArgument)
+}
+
 fn split(id: protocols::object::ObjId) -> [u64; 2] {
     let v = id.as_u128();
     [v as u64, (v >> 64) as u64]

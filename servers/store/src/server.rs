@@ -108,6 +108,22 @@ impl<P: Pmem, I: IdSource> objstore::Server for StoreServer<P, I> {
         self.store.shutdown();
         Ok(())
     }
+
+    fn create_with(
+        &mut self,
+        spec: CreateSpec,
+        data: Bytes<MAX_RW>,
+    ) -> Result<ObjInfo, StoreError> {
+        let info = self.create(spec)?;
+        // Both steps are durable before each returns. If the write fails
+        // (the data does not fit), the object goes again: the caller gets
+        // the error and nothing it must clean up.
+        if let Err(e) = self.store.write(info.id, 0, &data) {
+            let _ = self.store.delete(info.id);
+            return Err(e);
+        }
+        Ok(info)
+    }
 }
 
 impl<P: Pmem, I: IdSource> pager::Server for StoreServer<P, I> {

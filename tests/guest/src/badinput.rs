@@ -495,6 +495,11 @@ pub fn cases(a: &Addrs) -> Vec<Case> {
     );
     let rr = Syscall::KsoResumeRegister;
     add(rr, &[], Exactly(NotFound), "no thread KSO to register");
+    // Only a handler, inside a call a program made, has a caller to ask
+    // about.
+    let cp = Syscall::PpcCallerPerms;
+    add(cp, &[0, 0], Exactly(InvalidArgument), "not in a call (nil)");
+    add(cp, &[JUNK, JUNK], Exactly(InvalidArgument), "not in a call");
 
     // Numbers past the last call.
     let last = Syscall::ALL.len() as u64;

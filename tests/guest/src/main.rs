@@ -29,6 +29,7 @@
 
 extern crate alloc;
 
+mod access;
 mod bad;
 mod fault;
 mod objects;

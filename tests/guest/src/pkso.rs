@@ -23,13 +23,13 @@ fn err(e: impl core::fmt::Debug) -> String {
     format!("{e:?}")
 }
 
-/// A persistent KSO of [`SMALL`] bytes that every context may use and
-/// write; mapped read/write.
+/// A persistent KSO of [`SMALL`] bytes that every context may use, write
+/// and delete; mapped read/write.
 fn persistent_kso(c: &mut StoreClient) -> Result<(ObjId, *mut u8), String> {
     let spec = CreateSpec {
         size: SMALL,
         flags: ObjFlags::PERSISTENT | ObjFlags::KSO,
-        default_perms: RW | Perms::USE,
+        default_perms: RW | Perms::USE | Perms::DELETE,
         key: ObjId::NIL,
     };
     let id = c.create(spec).map_err(err)?.id;

@@ -60,12 +60,13 @@ pub fn parse_header(word: u64) -> Option<(usize, u64)> {
     ok.then_some((len, if word >> 16 & 1 == 0 { HALF_A } else { HALF_B }))
 }
 
-/// Creates a persistent object of `size` bytes anyone may read and write.
+/// Creates a persistent object of `size` bytes anyone may read, write and
+/// delete.
 pub fn create(c: &mut StoreClient, size: u64) -> Result<ObjId, StoreCallError> {
     let spec = CreateSpec {
         size,
         flags: ObjFlags::PERSISTENT,
-        default_perms: Perms::READ | Perms::WRITE,
+        default_perms: Perms::READ | Perms::WRITE | Perms::DELETE,
         key: ObjId::NIL,
     };
     c.create(spec).map(|i| i.id)

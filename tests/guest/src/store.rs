@@ -3,7 +3,8 @@
 //! (the kernel maps the NVDIMM frames themselves, so stores made through
 //! the mapping are what the server reads); delete frees space that the
 //! next create reuses; a deleted or shrunk object's pages leave every
-//! mapping; the checker stays clean.
+//! mapping; the store grants each call only what the caller's security
+//! context grants ([`access`]); the checker stays clean.
 
 use alloc::format;
 use alloc::string::String;
@@ -18,7 +19,7 @@ use utest::pstore::{self, StoreClient};
 
 use crate::ensure;
 use crate::report::{Outcome, Report};
-use crate::{pkso, stale};
+use crate::{access, pkso, stale};
 
 /// An object larger than half the default 256 MiB NVDIMM: two cannot
 /// coexist, so the second fits only in the space the first one freed.
@@ -64,6 +65,18 @@ pub fn run() -> u64 {
     r.test(
         "store: a corrupt persistent context is quarantined and the rest goes on",
         || pkso::corrupt_context(&mut c),
+    );
+    r.test(
+        "store: a call needs the right its caller's context grants (default perms)",
+        || access::by_default_perms(&mut c),
+    );
+    r.test(
+        "store: a capability in the caller's active context grants through the store",
+        || access::by_capability(&mut c),
+    );
+    r.test(
+        "store: a thread KSO cannot be overwritten through the store",
+        || access::thread_kso(&mut c),
     );
     r.test("store: the checker finds the store clean", || clean(&mut c));
     r.finish()

@@ -51,7 +51,8 @@ pub(crate) struct Inner {
     pub objects: BTreeMap<ObjId, Obj>,
     pub next: u128,
     pub log: Vec<String>,
-    /// Writes fail while set.
+    /// Creating an object with bytes in it fails while set (nothing is
+    /// left).
     pub fail_writes: bool,
 }
 
@@ -105,22 +106,18 @@ impl Objects for Store {
         flags: ObjFlags,
         perms: Perms,
         mark: ObjId,
+        bytes: &[u8],
     ) -> Result<ObjId, KsodError> {
+        if !bytes.is_empty() && self.0.borrow().fail_writes {
+            return Err(KsodError::Store);
+        }
         let id = self.add(size as usize, mark);
         let mut s = self.0.borrow_mut();
         let o = s.objects.get_mut(&id).unwrap();
         o.flags = flags;
         o.perms = perms;
+        o.data.clone().write(0, bytes);
         Ok(id)
-    }
-    fn write(&mut self, id: ObjId, bytes: &[u8]) -> Result<(), KsodError> {
-        let s = self.0.borrow();
-        if s.fail_writes {
-            return Err(KsodError::Store);
-        }
-        let mut o = s.objects.get(&id).ok_or(KsodError::Store)?.data.clone();
-        o.write(0, bytes);
-        Ok(())
     }
     fn read(&mut self, id: ObjId, buf: &mut [u8]) -> Result<(), KsodError> {
         let s = self.0.borrow();

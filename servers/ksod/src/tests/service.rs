@@ -55,8 +55,9 @@ fn a_first_start_creates_the_root_and_record_writes_a_checked_kso() {
     let o = store.obj(r.kso).unwrap();
     assert_eq!(o.key, KSO_THREAD_MARK);
     assert_eq!(o.flags, ObjFlags::PERSISTENT | ObjFlags::KSO);
-    // Readable by all, writable by none (the kernel and the store write).
-    assert_eq!(o.perms, Perms::READ);
+    // Readable by all, writable by none (the record is written as it is
+    // created; then only the kernel writes), deletable for the sweep.
+    assert_eq!(o.perms, Perms::READ | Perms::DELETE);
     assert_eq!(
         read(&store, r.kso),
         ThreadRecord::new(

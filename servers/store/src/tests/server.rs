@@ -131,3 +131,20 @@ fn a_restart_fails_old_calls_and_the_data_survives_the_rebind() {
     assert_eq!(c.read(a.id, 0, 18), Ok(bytes(b"before the restart")));
     assert_eq!(c.transport().server().0.store.generation(), 1);
 }
+
+#[test]
+fn create_with_writes_the_data_and_leaves_nothing_when_it_does_not_fit() {
+    let mut c = objstore::Client::new(Loopback::new(server(None)));
+    let a = c.create_with(spec(64), bytes(b"record")).unwrap();
+    assert_eq!(c.read(a.id, 0, 8), Ok(bytes(b"record\0\0")));
+    let before = c.list(0, 16).unwrap().objects.len();
+    assert_eq!(
+        c.create_with(spec(4), bytes(b"too long")),
+        Err(CallError::Server(StoreError::OutOfRange))
+    );
+    assert_eq!(
+        c.list(0, 16).unwrap().objects.len(),
+        before,
+        "no object left behind"
+    );
+}
