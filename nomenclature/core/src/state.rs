@@ -208,10 +208,7 @@ impl<S: Serialize + DeserializeOwned + Default, P: Pmem> Persisted<S, P> {
     where
         S: Clone,
     {
-        let mut next = self.state.clone();
-        let out = change(&mut next)?;
-        self.commit(next)?;
-        Ok(out)
+        self.apply(change, false)
     }
 
     /// Like [`update`](Self::update), but when `change` leaves the state
@@ -225,10 +222,23 @@ impl<S: Serialize + DeserializeOwned + Default, P: Pmem> Persisted<S, P> {
     where
         S: Clone,
     {
+        self.apply(change, true)
+    }
+
+    /// Runs `change` on a copy and commits it — unless `unless_same` and
+    /// the copy encodes as the state in force does.
+    fn apply<T, E: From<StateError>>(
+        &mut self,
+        change: impl FnOnce(&mut S) -> Result<T, E>,
+        unless_same: bool,
+    ) -> Result<T, E>
+    where
+        S: Clone,
+    {
         let mut next = self.state.clone();
         let out = change(&mut next)?;
         let encode = |s: &S| postcard::to_allocvec(s).map_err(|_| StateError::Encode);
-        if encode(&next)? != encode(&self.state)? {
+        if !unless_same || encode(&next)? != encode(&self.state)? {
             self.commit(next)?;
         }
         Ok(out)

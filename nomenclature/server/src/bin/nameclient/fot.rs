@@ -21,7 +21,7 @@ use objects::{InvPtr, ObjError, Object, Space, fot};
 use protocols::fot::{FotFlags, FotTarget};
 use protocols::ipc::{CallError, Text};
 use protocols::object::{BASE_OFFSET, ObjFlags, ObjId, Perms};
-use protocols::resolver::{Client, EntryKind, NameError, ResolverRecord, registry};
+use protocols::resolver::{Client, EntryKind, MAX_COMPONENT, NameError, ResolverRecord, registry};
 
 use crate::{CONNECT_MS, name, now};
 
@@ -54,10 +54,18 @@ pub(crate) fn rname(s: &str) -> Text<{ protocols::resolver::MAX_RESOLVER_NAME }>
 }
 
 /// Stores `text` in `holder` and adds a FOT entry naming it through
-/// `resolver`; returns a pointer to the target's base through the entry.
-fn name_ptr(holder: &Object<u64>, text: &str, resolver: ObjId) -> Result<InvPtr<u64>, String> {
-    let mut bytes = [0u8; 32];
-    bytes[..text.len()].copy_from_slice(text.as_bytes());
+/// `resolver`; returns a pointer to the target's first data bytes through
+/// the entry.
+pub(crate) fn name_ptr<T>(
+    holder: &Object<u64>,
+    text: &str,
+    resolver: ObjId,
+) -> Result<InvPtr<T>, String> {
+    let mut bytes = [0u8; MAX_COMPONENT];
+    bytes
+        .get_mut(..text.len())
+        .ok_or_else(|| format!("{text:?} is longer than {MAX_COMPONENT} bytes"))?
+        .copy_from_slice(text.as_bytes());
     let stored = holder.alloc(bytes).map_err(|e| format!("alloc: {e:?}"))?;
     let target = FotTarget::Name {
         offset: stored.offset(),

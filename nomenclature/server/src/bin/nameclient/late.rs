@@ -12,13 +12,12 @@ use late_binding::{LateBinder, RegistryResolvers, SharedBinder};
 use nomenclature_server::runtime::ppc::Gate;
 use nomenclature_server::runtime::sys;
 use objects::kernel::KernelMapper;
-use objects::{InvPtr, Object, Space, fot};
-use protocols::fot::{FotFlags, FotTarget};
-use protocols::object::{BASE_OFFSET, ObjFlags, ObjId, Perms};
-use protocols::resolver::{MAX_COMPONENT, registry};
+use objects::{InvPtr, Space};
+use protocols::object::{ObjFlags, ObjId, Perms};
+use protocols::resolver::registry;
 
 use crate::CONNECT_MS;
-use crate::fot::{Binder, ByName, rname};
+use crate::fot::{Binder, ByName, name_ptr, rname};
 
 const RW: Perms = Perms::READ.union(Perms::WRITE);
 /// Data bytes of the DRAM object holding the FOT entry.
@@ -27,29 +26,6 @@ const SIZE: u64 = 4096;
 const FIRST_SLOT: u64 = 40;
 /// Bytes of the target's data shown.
 const SHOWN: usize = 32;
-
-/// Stores `text` in `holder` and adds a FOT entry naming it through
-/// `resolver`; returns a pointer to the target's first data bytes.
-fn name_ptr(
-    holder: &Object<u64>,
-    text: &str,
-    resolver: ObjId,
-) -> Result<InvPtr<[u8; SHOWN]>, String> {
-    let mut bytes = [0u8; MAX_COMPONENT];
-    bytes
-        .get_mut(..text.len())
-        .ok_or_else(|| format!("{text:?} is longer than {MAX_COMPONENT} bytes"))?
-        .copy_from_slice(text.as_bytes());
-    let stored = holder.alloc(bytes).map_err(|e| format!("alloc: {e:?}"))?;
-    let target = FotTarget::Name {
-        offset: stored.offset(),
-        len: text.len() as u32,
-        resolver,
-    };
-    let index = fot::add(&holder.mapping_info().mem(), target, FotFlags::READ)
-        .map_err(|e| format!("fot add: {e:?}"))?;
-    InvPtr::new(index, BASE_OFFSET).map_err(|e| format!("ptr: {e:?}"))
-}
 
 /// Runs it; the `Ok` text is `ID "TEXT"`: the object reached and the text
 /// its data starts with (up to the first NUL).
@@ -70,7 +46,7 @@ pub fn run(resolver: &str, text: &str) -> Result<String, String> {
         .open::<u64>(holder_id, RW)
         .map_err(|e| format!("open: {e:?}"))?;
     holder.init(0).map_err(|e| format!("init: {e:?}"))?;
-    let p = name_ptr(&holder, text, record.id)?;
+    let p: InvPtr<[u8; SHOWN]> = name_ptr(&holder, text, record.id)?;
     let reached = p
         .resolve(&holder)
         .map_err(|e| format!("{e:?} ({:?})", binder.last_error()))?;
