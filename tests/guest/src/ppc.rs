@@ -24,6 +24,12 @@ use crate::report::{Outcome, Report};
 
 /// `fail(FAULT_CODE)` makes the test server fault inside the handler.
 pub const FAULT_CODE: u32 = 0xdead;
+/// `fail(PEEK_CODE)` makes the handler read the caller's object in view
+/// slot [`PEEK_SLOT`] — memory the call does not pass.
+const PEEK_CODE: u32 = 0x9eec;
+/// The slot the isolation test maps its private object into (the server
+/// maps nothing there).
+const PEEK_SLOT: u64 = 251;
 /// Threads in the concurrency test, and calls each makes.
 const THREADS: u64 = 4;
 const CALLS_PER_THREAD: u64 = 200;
@@ -76,6 +82,10 @@ pub fn run() -> u64 {
     r.test(
         "ppc: a call after its gate object was deleted is NotFound, even while mapped",
         deleted_gate,
+    );
+    r.test(
+        "ppc: a handler cannot read the caller's memory beyond the message",
+        isolated,
     );
     // End the server (a fault is the only way in from outside).
     let _ = with_ctx(s.wide, || {
@@ -331,6 +341,48 @@ fn deleted_gate() -> Outcome {
     outcome
 }
 
+/// The handler runs in the server's address space: the caller's object,
+/// mapped in the caller's view at [`PEEK_SLOT`], is not there, so the
+/// handler's read of that address faults (the server ends, the caller gets
+/// `ServerFaulted`) and the caller's bytes stay as they were.
+fn isolated() -> Outcome {
+    let dflt = RW | Perms::EXEC | Perms::DELETE;
+    let gate = sys::obj_create(SMALL, ObjFlags::EMPTY, dflt, ObjId::NIL).map_err(err)?;
+    let private = sys::obj_create(SMALL, ObjFlags::EMPTY, RW, ObjId::NIL).map_err(err)?;
+    let base = sys::obj_map(PEEK_SLOT, private, RW).map_err(err)? as *mut u64;
+    let at = protocols::object::BASE_OFFSET as usize / 8;
+    const SECRET: u64 = 0x5ec2_e7c0_ffee_0001;
+    // SAFETY: a fresh RW mapping of a 64 KiB object; the word lies in its
+    // data area and nothing else refers to it.
+    unsafe { base.add(at).write_volatile(SECRET) };
+    let pid = sys::program_spawn("utest", &format!("ppcserver {gate}")).map_err(err)?;
+    let outcome = (|| -> Outcome {
+        let mut bound = None;
+        for _ in 0..500 {
+            if let Ok(c) = client(gate) {
+                bound = Some(c);
+                break;
+            }
+            sys::thread_sleep(2_000_000).map_err(err)?;
+        }
+        let mut c = bound.ok_or("the server never registered")?;
+        ensure!(c.ping(1) == Ok(2), "the server answers");
+        let got = c.fail(PEEK_CODE);
+        ensure!(
+            got == Err(CallError::Rejected(Rejection::ServerFaulted)),
+            "a handler reading the caller's slot {PEEK_SLOT}: {got:?}"
+        );
+        // SAFETY: as above; still mapped.
+        let still = unsafe { base.add(at).read_volatile() };
+        ensure!(still == SECRET, "the caller's word is now {still:#x}");
+        Ok(())
+    })();
+    let _ = sys::program_kill(pid);
+    // SAFETY: nothing refers into the slot any more.
+    let _ = unsafe { sys::obj_unmap(PEEK_SLOT) };
+    outcome
+}
+
 /// The test server: `Echo`, except that `fail(FAULT_CODE)` faults.
 struct TestEcho(EchoImpl);
 
@@ -356,6 +408,14 @@ impl echo::Server for TestEcho {
             // SAFETY: deliberately not safe: a write to address 0 faults,
             // which is what this gate is for.
             unsafe { core::ptr::write_volatile(core::ptr::null_mut::<u64>(), 1) };
+        }
+        if code == PEEK_CODE {
+            let addr = PEEK_SLOT * protocols::object::SLOT_SIZE + protocols::object::BASE_OFFSET;
+            // SAFETY: deliberately not safe: the address is the caller's
+            // mapping, absent from this address space, so the read faults
+            // (what the isolation test wants); nothing is read.
+            let seen = unsafe { core::ptr::read_volatile(addr as *const u64) };
+            println!("ppcserver: read the caller's memory: {seen:#x}");
         }
         self.0.fail(code)
     }
