@@ -18,7 +18,9 @@ use crate::syscall::user_ptr::{UserIn, UserOut};
 
 /// Handles a call [`super::handles`] claimed: `ppc_call`, `ppc_return`, or
 /// an exit inside a call (which aborts it). Writes the outcome into `frame`.
-pub fn syscall(frame: &mut TrapFrame) {
+/// `true`: the thread may return to user mode without
+/// `sched::before_return` (see `sched::ppc::enter`); interrupts are off.
+pub fn syscall(frame: &mut TrapFrame) -> bool {
     let a = [
         frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
     ];
@@ -29,18 +31,22 @@ pub fn syscall(frame: &mut TrapFrame) {
             // A handler may not end the caller's thread: the call aborts.
             let code = a[0] & 0xffff;
             if super::abort(frame, code) {
-                return;
+                return false;
             }
             Err(SysError::InvalidArgument)
         }
         _ => Err(SysError::InvalidArgument),
     };
-    if let Err(e) = outcome {
-        frame.rax = encode(Err(e));
+    match outcome {
+        Ok(settled) => settled,
+        Err(e) => {
+            frame.rax = encode(Err(e));
+            false
+        }
     }
 }
 
-fn call(frame: &mut TrapFrame, a: [u64; 6]) -> Result<(), SysError> {
+fn call(frame: &mut TrapFrame, a: [u64; 6]) -> Result<bool, SysError> {
     let (program, tid) = sched::ppc::caller().ok_or(SysError::PermissionDenied)?;
     let obj_id = ObjId::from_u128((u128::from(a[1]) << 64) | u128::from(a[0]));
     let (generation, gate, buf, len) = (a[2], a[3], a[4], a[5]);
@@ -49,7 +55,7 @@ fn call(frame: &mut TrapFrame, a: [u64; 6]) -> Result<(), SysError> {
     }
     // The reply comes back into the same buffer: checked writable whole
     // now (which covers reading the request), and kept for the return.
-    let reply = UserOut::new(&program, buf, MAX_PPC_MESSAGE as u64)?;
+    let reply = UserOut::new_remembered(&program, buf, MAX_PPC_MESSAGE as u64)?;
     let (obj, server) = gate::resolve(obj_id).ok_or(SysError::NotFound)?;
     if server.generation != generation {
         return Err(SysError::ServerRestarted);
@@ -119,9 +125,12 @@ pub(super) fn enter(
     kind: CallKind,
 ) -> Result<(), SysError> {
     // The kernel calls on its own behalf: caller 0.
-    enter_request(frame, server, target, gate, Request::Kernel(msg), kind, 0)
+    enter_request(frame, server, target, gate, Request::Kernel(msg), kind, 0)?;
+    Ok(())
 }
 
+/// [`enter`] for `caller`'s `request`. `true`: see `sched::ppc::enter`'s
+/// `settle`, which only a program's call (a system call) asks for.
 fn enter_request(
     frame: &mut TrapFrame,
     server: Arc<gate::Server>,
@@ -130,7 +139,8 @@ fn enter_request(
     request: Request<'_>,
     kind: CallKind,
     caller: u64,
-) -> Result<(), SysError> {
+) -> Result<bool, SysError> {
+    let settle = matches!(request, Request::Caller(_));
     let len = request.len().min(MAX_PPC_MESSAGE);
     let stack = server.take_stack().ok_or(SysError::Busy)?;
     let at = server.message_at(stack);
@@ -144,14 +154,14 @@ fn enter_request(
         server,
         stack,
     };
-    match direct {
+    let settled = match direct {
         Some(dst) => {
             // The one copy: from the caller straight onto the server's
             // stack, through the frames behind it, once the server is
             // known to run (its frames are its own until it ends).
-            sched::ppc::enter(f, target, |f| {
+            sched::ppc::enter(f, target, settle, |f| {
                 dst.write_each(|off, piece| request.read(&f.kind, off, piece));
-            })?;
+            })?
         }
         None => {
             // The message page was never touched (a stack's first call):
@@ -159,7 +169,7 @@ fn enter_request(
             // live, which faults the page in.
             let mut kbuf = [0u8; MAX_PPC_MESSAGE];
             request.read(&f.kind, 0, &mut kbuf[..len]);
-            sched::ppc::enter(f, target.clone(), |_| {})?;
+            sched::ppc::enter(f, target.clone(), false, |_| {})?;
             match UserOut::new(&target, at, MAX_PPC_MESSAGE as u64) {
                 Ok(out) => {
                     out.write(0, &kbuf[..len]);
@@ -168,18 +178,19 @@ fn enter_request(
                     // The server gave stacks it cannot write: its fault.
                     drop(target);
                     super::abort(frame, protocols::syscall::EXIT_FAULT | 14);
-                    return Ok(());
+                    return Ok(false);
                 }
             }
+            false
         }
-    }
+    };
     let mut entered = TrapFrame::user_entry(entry, at - 8, at, len as u64);
     entered.rdx = gate;
     // Who calls, attested by the kernel (a server keys per-client state on
     // it): the calling program's id, 0 for the kernel.
     entered.r8 = caller;
     *frame = entered;
-    Ok(())
+    Ok(settled)
 }
 
 /// The frames behind the first `len` bytes of stack `stack`'s message
@@ -233,8 +244,50 @@ fn reply_frames(
     Some(frames)
 }
 
-fn ret(frame: &mut TrapFrame, buf: u64, len: u64) -> Result<(), SysError> {
-    let (program, server, stack) = sched::ppc::handler().ok_or(SysError::InvalidArgument)?;
+/// [`reply_frames`] when they are remembered (no page-table walk); `None`
+/// otherwise.
+fn remembered_reply_frames(
+    server: &gate::Server,
+    stack: u64,
+    buf: u64,
+    len: usize,
+) -> Option<Frames> {
+    let page = buf / PAGE_SIZE * PAGE_SIZE;
+    let one_page = len > 0 && buf.checked_add(len as u64)? <= page + PAGE_SIZE;
+    if !one_page || !server.owns_page(page) {
+        return None;
+    }
+    let frame = server.frame_cache(stack)?.reply(page)?;
+    Some(Frames::page(frame + (buf - page), len))
+}
+
+fn ret(frame: &mut TrapFrame, buf: u64, len: u64) -> Result<bool, SysError> {
+    // The usual return — a program's call, a reply where the stack's last
+    // one was — in one trip through the scheduler lock.
+    let fast = sched::ppc::leave_with(
+        frame,
+        |call| match call.kind {
+            CallKind::Program { .. } if len <= MAX_PPC_MESSAGE as u64 => {
+                remembered_reply_frames(&call.server, call.stack, buf, len as usize)
+            }
+            _ => None,
+        },
+        |call, src| {
+            if let CallKind::Program { reply } = &call.kind {
+                // The one copy (see below).
+                src.read_each(|off, piece| {
+                    reply.write(off, piece);
+                });
+            }
+        },
+    );
+    let (program, server, stack) = match fast.ok_or(SysError::InvalidArgument)? {
+        sched::ppc::Left::Ended(settled) => {
+            frame.rax = encode(Ok(len));
+            return Ok(settled);
+        }
+        sched::ppc::Left::Kept(program, server, stack) => (program, server, stack),
+    };
     if len > MAX_PPC_MESSAGE as u64 {
         return Err(SysError::TooLarge);
     }
@@ -251,7 +304,7 @@ fn ret(frame: &mut TrapFrame, buf: u64, len: u64) -> Result<(), SysError> {
             Frames::of(&server, buf, len, false).ok_or(SysError::BadAddress)?
         }
     };
-    let f = sched::ppc::leave().ok_or(SysError::InvalidArgument)?;
+    let (f, settled) = sched::ppc::leave_settled().ok_or(SysError::InvalidArgument)?;
     // Back in the caller's space, with the caller's registers.
     *frame = f.caller;
     match &f.kind {
@@ -274,7 +327,7 @@ fn ret(frame: &mut TrapFrame, buf: u64, len: u64) -> Result<(), SysError> {
             super::pager::answer(obj, page, generation, &kbuf[..len]);
         }
     }
-    Ok(())
+    Ok(settled)
 }
 
 /// `ppc_register`.

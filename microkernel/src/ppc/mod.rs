@@ -11,11 +11,16 @@
 //! the caller's frame exactly, so neither side ever touches the other's
 //! memory or sees the other's registers.
 //!
-//! The hot path takes no allocation and walks page tables only for the
-//! caller's buffer: each server stack remembers the frames behind its
-//! message page and its last reply page ([`gate::FrameCache`]), and the
-//! scheduler takes its lock once per step (enter, leave) with the running
-//! thread's record at hand.
+//! The hot path takes no allocation and walks no page tables: each server
+//! stack remembers the frames behind its message page and its last reply
+//! page ([`gate::FrameCache`]), a caller's buffer found writable is
+//! remembered (`UserOut::new_remembered`), and the scheduler takes its
+//! lock twice for a call (to find the caller, then to enter) and once for
+//! a return to a remembered reply page (`sched::ppc::leave_with`).
+//! Under its last lock each half also makes the checks `sched::before_return`
+//! would make on the way back to user mode (no kill pending, no switch
+//! due) and keeps interrupts off until `sysret`, so it takes no lock
+//! again.
 //!
 //! A handler that faults, exits, or whose program is killed *aborts* the
 //! call: the server program is ended and the caller's call returns

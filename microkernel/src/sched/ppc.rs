@@ -12,8 +12,8 @@ use protocols::syscall::{MAX_PPC_DEPTH, SysError};
 
 use super::{Tid, lock, st};
 use crate::arch::TrapFrame;
-use crate::ppc::CallFrame;
 use crate::ppc::gate::Server;
+use crate::ppc::{CallFrame, CallKind};
 use crate::program::Program;
 
 /// The current thread's program and id (one trip through the lock).
@@ -24,17 +24,6 @@ pub fn caller() -> Option<(Arc<Program>, Tid)> {
     s.current_thread().program.clone().map(|p| (p, tid))
 }
 
-/// The handler the current thread runs: its program, the incarnation it
-/// serves and the server stack it is on. `None` unless it is inside a
-/// call.
-pub fn handler() -> Option<(Arc<Program>, Arc<Server>, u64)> {
-    let mut g = lock();
-    let t = st(&mut g).current_thread();
-    let call = t.calls.last()?;
-    let (server, stack) = (call.server.clone(), call.stack);
-    Some((t.program.clone()?, server, stack))
-}
-
 /// Makes the current thread run as `server` (on its default root), saving
 /// the caller's program and root in `frame`, which goes on the thread's
 /// call stack. `Busy` when the calls nest deeper than [`MAX_PPC_DEPTH`];
@@ -42,16 +31,24 @@ pub fn handler() -> Option<(Arc<Program>, Arc<Server>, u64)> {
 /// or being killed). `deliver` runs once both checks passed, under the
 /// scheduler lock and still in the caller's space (so the server cannot
 /// end between the check and a copy into its memory).
+///
+/// With `settle`, `true` says the thread may go straight back to user
+/// mode: no switch is due, and the program it now runs (the server, just
+/// found running) is not being killed — what [`super::before_return`]
+/// checks. Interrupts then stay off, so nothing changes that before the
+/// return (only this CPU schedules).
 pub fn enter(
     mut frame: CallFrame,
     server: Arc<Program>,
+    settle: bool,
     deliver: impl FnOnce(&CallFrame),
-) -> Result<(), SysError> {
+) -> Result<bool, SysError> {
     let mut g = lock();
     let s = st(&mut g);
     if !s.programs.is_running(frame.server.program_id()) {
         return Err(SysError::NotFound);
     }
+    let settled = settle && !s.need_resched;
     let t = s.current_thread();
     if t.calls.len() >= MAX_PPC_DEPTH {
         return Err(SysError::Busy);
@@ -61,21 +58,104 @@ pub fn enter(
     frame.caller_program = t.program.replace(server);
     frame.caller_root = core::mem::replace(&mut t.root, 0);
     t.calls.push(frame);
-    Ok(())
+    if settled {
+        g.unlock_keep_irqs_off();
+    }
+    Ok(settled)
 }
 
 /// Ends the current thread's innermost call: the caller's program and root
 /// are back (and loaded). `None`: the thread is in no call.
 pub fn leave() -> Option<CallFrame> {
+    leave_settling(false).map(|(f, _)| f)
+}
+
+/// [`leave`] for a `ppc_return`: also says, like [`enter`], whether the
+/// thread may go straight back to user mode (a program's call, no switch
+/// due, the caller's program not being killed); interrupts then stay off.
+pub fn leave_settled() -> Option<(CallFrame, bool)> {
+    leave_settling(true)
+}
+
+/// What [`leave_with`] did.
+pub enum Left {
+    /// The call ended: `true` as for [`leave_settled`].
+    Ended(bool),
+    /// Nothing changed: the handler's program, the incarnation it serves
+    /// and the server stack it is on.
+    Kept(Arc<Program>, Arc<Server>, u64),
+}
+
+/// A `ppc_return` in one trip through the lock, without moving the call's
+/// record. `None`: the thread is in no call. `prepare` looks at the
+/// innermost call first; if it answers `None`, nothing changes
+/// ([`Left::Kept`]). Otherwise the call ends as in [`leave_settled`] —
+/// the caller's program and root are back (and loaded), `frame` is the
+/// caller's saved frame — `finish` runs with the call's record and what
+/// `prepare` found, in the caller's space, and the record is dropped.
+pub fn leave_with<T>(
+    frame: &mut TrapFrame,
+    prepare: impl FnOnce(&CallFrame) -> Option<T>,
+    finish: impl FnOnce(&CallFrame, T),
+) -> Option<Left> {
     let mut g = lock();
-    let t = st(&mut g).current_thread();
+    let s = st(&mut g);
+    let resched = s.need_resched;
+    let t = s.current_thread();
+    let depth = t.calls.len().checked_sub(1)?;
+    let call = &mut t.calls[depth];
+    let Some(found) = prepare(call) else {
+        let program = t.program.clone()?;
+        return Some(Left::Kept(program, call.server.clone(), call.stack));
+    };
+    let server = core::mem::replace(&mut t.program, call.caller_program.take());
+    t.root = call.caller_root;
+    let caller = match &t.program {
+        Some(p) => {
+            p.space.activate_root(t.root);
+            Some(p.id)
+        }
+        None => None,
+    };
+    *frame = call.caller;
+    finish(call, found);
+    let program_call = matches!(call.kind, CallKind::Program { .. });
+    // Dropped where it lies (which returns its server stack).
+    t.calls.truncate(depth);
+    let settled = !resched && program_call && caller.is_some_and(|pid| s.programs.is_running(pid));
+    if settled {
+        g.unlock_keep_irqs_off();
+    } else {
+        drop(g);
+    }
+    // The server's program, outside the lock.
+    drop(server);
+    Some(Left::Ended(settled))
+}
+
+fn leave_settling(settle: bool) -> Option<(CallFrame, bool)> {
+    let mut g = lock();
+    let s = st(&mut g);
+    let resched = s.need_resched;
+    let t = s.current_thread();
     let mut f = t.calls.pop()?;
     t.program = f.caller_program.take();
     t.root = f.caller_root;
-    if let Some(p) = &t.program {
-        p.space.activate_root(t.root);
+    let caller = match &t.program {
+        Some(p) => {
+            p.space.activate_root(t.root);
+            Some(p.id)
+        }
+        None => None,
+    };
+    let settled = settle
+        && !resched
+        && matches!(f.kind, CallKind::Program { .. })
+        && caller.is_some_and(|pid| s.programs.is_running(pid));
+    if settled {
+        g.unlock_keep_irqs_off();
     }
-    Some(f)
+    Some((f, settled))
 }
 
 /// How deep the current thread is in calls (0: in its own program).

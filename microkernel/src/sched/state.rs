@@ -4,6 +4,7 @@
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::vec::Vec;
+use core::cell::Cell;
 use core::ptr::NonNull;
 
 use protocols::debug::{ThreadInfo, ThreadState};
@@ -59,7 +60,16 @@ pub struct Programs {
     records: BTreeMap<u64, ProgramRecord>,
     running: u64,
     init_code: Option<u64>,
+    /// Programs found running (not ended, not killed) since the last time
+    /// any record stopped running or went away (0: no entry). The
+    /// scheduler asks about the same few programs on every system call's
+    /// return and protected procedure call (a caller and its servers), so
+    /// they are answered without a search of `records`.
+    hot: Cell<[u64; HOT_PROGRAMS]>,
 }
+
+/// How many running programs [`Programs`] remembers.
+const HOT_PROGRAMS: usize = 4;
 
 impl Programs {
     /// Adds a record for program `id`; fails when [`MAX_PROGRAM_RECORDS`]
@@ -75,6 +85,7 @@ impl Programs {
 
     /// Forgets program `id`, which never got a thread.
     pub fn abandon(&mut self, id: u64) {
+        self.forget_hot();
         if self.records.remove(&id).is_some() {
             self.running -= 1;
         }
@@ -82,9 +93,26 @@ impl Programs {
 
     /// Whether program `id` has not ended and is not being killed.
     pub fn is_running(&self, id: u64) -> bool {
-        self.records
+        let mut hot = self.hot.get();
+        if id != 0 && hot.contains(&id) {
+            return true;
+        }
+        let running = self
+            .records
             .get(&id)
-            .is_some_and(|r| r.exit.is_none() && r.killed.is_none())
+            .is_some_and(|r| r.exit.is_none() && r.killed.is_none());
+        if running {
+            hot.rotate_right(1);
+            hot[0] = id;
+            self.hot.set(hot);
+        }
+        running
+    }
+
+    /// Forgets which programs were running: call before any record ends,
+    /// is killed or is removed.
+    fn forget_hot(&mut self) {
+        self.hot.set([0; HOT_PROGRAMS]);
     }
 
     /// Whether program `id` is `init`, the supervisor.
@@ -113,6 +141,7 @@ impl Programs {
         }
         let exit = record.exit;
         if exit.is_some() {
+            self.forget_hot();
             self.records.remove(&id);
         }
         Ok(exit)
@@ -121,6 +150,7 @@ impl Programs {
     /// Ends program `id` with `code` (its kill code wins); returns the exit
     /// code, and forgets records nobody can wait for any more.
     fn end(&mut self, id: u64, code: u64) -> u64 {
+        self.forget_hot();
         let Some(record) = self.records.get_mut(&id) else {
             return code;
         };
@@ -230,11 +260,16 @@ impl State {
     /// Whether the running thread's program is being killed.
     pub fn current_killed(&mut self) -> bool {
         match self.current_program_id() {
-            Some(pid) => self
-                .programs
-                .records
-                .get(&pid)
-                .is_some_and(|r| r.killed.is_some()),
+            // A running program is not being killed (the usual answer,
+            // found without a search).
+            Some(pid) => {
+                !self.programs.is_running(pid)
+                    && self
+                        .programs
+                        .records
+                        .get(&pid)
+                        .is_some_and(|r| r.killed.is_some())
+            }
             None => false,
         }
     }
@@ -417,6 +452,7 @@ impl State {
     /// Marks program `pid` killed with `code` and readies its blocked
     /// threads, which end when they next leave the kernel.
     pub fn kill_program(&mut self, pid: u64, code: u64) {
+        self.programs.forget_hot();
         if let Some(record) = self.programs.records.get_mut(&pid) {
             record.killed.get_or_insert(code);
         }

@@ -34,8 +34,12 @@ pub type Args = [u64; 6];
 pub fn dispatch(frame: &mut TrapFrame) {
     arch::enable_interrupts();
     if crate::ppc::handles(frame.rax) {
-        // Calls that migrate the thread rewrite the whole frame.
-        crate::ppc::syscall(frame);
+        // Calls that migrate the thread rewrite the whole frame. One that
+        // made `before_return`'s checks under its last scheduler lock (and
+        // kept interrupts off since) goes straight back.
+        if crate::ppc::syscall(frame) {
+            return;
+        }
     } else {
         let args = [
             frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,

@@ -5,7 +5,9 @@
 //! only through them (stac/clac in `arch::usercopy`).
 //!
 //! Checked pages stay valid: no call unmaps user memory, and every thread
-//! that could run in this address space shares the same mappings.
+//! that could run in this address space shares the same mappings. So a
+//! buffer a program passes again and again (a PPC caller's message buffer)
+//! need not be walked again: [`UserOut::new_remembered`].
 
 use alloc::sync::Arc;
 
@@ -14,10 +16,22 @@ use protocols::syscall::SysError;
 
 use crate::arch::usercopy;
 use crate::program::Program;
+use crate::sync::IrqMutex;
 
 /// Checks that `[addr, addr + len)` is user space that `program` may read
 /// (or write).
 fn check(program: &Program, addr: u64, len: u64, write: bool) -> Result<(), SysError> {
+    match pages(addr, len)? {
+        Some((first, last)) if !program.space.check_pages(first, last, write) => {
+            Err(SysError::BadAddress)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The first and last page of `[addr, addr + len)` (`None`: empty), if
+/// the range is user space outside the object slots.
+fn pages(addr: u64, len: u64) -> Result<Option<(u64, u64)>, SysError> {
     if !is_user_range(addr, len) {
         return Err(SysError::BadAddress);
     }
@@ -27,16 +41,30 @@ fn check(program: &Program, addr: u64, len: u64, write: bool) -> Result<(), SysE
         return Err(SysError::BadAddress);
     }
     if len == 0 {
-        return Ok(());
+        return Ok(None);
     }
     let first = addr / PAGE_SIZE * PAGE_SIZE;
     let last = (addr + len - 1) / PAGE_SIZE * PAGE_SIZE;
-    if program.space.check_pages(first, last, write) {
-        Ok(())
-    } else {
-        Err(SysError::BadAddress)
-    }
+    Ok(Some((first, last)))
 }
+
+/// How many writable ranges [`UserOut::new_remembered`] remembers.
+const REMEMBERED: usize = 8;
+
+/// Ranges of pages found writable, the oldest replaced first.
+struct Remembered {
+    /// `(program id, first page, last page)`; program id 0: empty.
+    /// Program ids are never reused, so an entry of an ended program
+    /// matches nothing.
+    seen: [(u64, u64, u64); REMEMBERED],
+    /// The entry replaced next.
+    next: usize,
+}
+
+static WRITABLE: IrqMutex<Remembered> = IrqMutex::new(Remembered {
+    seen: [(0, 0, 0); REMEMBERED],
+    next: 0,
+});
 
 /// A checked user buffer; `WRITE` says whether it was checked writable.
 pub struct UserSlice<const WRITE: bool> {
@@ -82,6 +110,31 @@ impl<const WRITE: bool> UserSlice<WRITE> {
 }
 
 impl UserOut {
+    /// Like [`UserSlice::new`], but the pages are walked only if this
+    /// range is not one of the last few found writable here: checked pages
+    /// stay valid (module docs), so a range found writable once is
+    /// writable for the program's life.
+    pub fn new_remembered(program: &Arc<Program>, addr: u64, len: u64) -> Result<Self, SysError> {
+        if let Some((first, last)) = pages(addr, len)? {
+            let seen = (program.id, first, last);
+            if !WRITABLE.lock().seen.contains(&seen) {
+                if !program.space.check_pages(first, last, true) {
+                    return Err(SysError::BadAddress);
+                }
+                let mut w = WRITABLE.lock();
+                let at = w.next;
+                w.seen[at] = seen;
+                w.next = (at + 1) % REMEMBERED;
+            }
+        }
+        let len = usize::try_from(len).map_err(|_| SysError::TooLarge)?;
+        Ok(UserSlice {
+            addr,
+            len,
+            _program: program.clone(),
+        })
+    }
+
     /// Copies `data` to offset `offset` (clipped to the slice).
     pub fn write(&self, offset: usize, data: &[u8]) -> usize {
         let n = data.len().min(self.len.saturating_sub(offset));
