@@ -1,8 +1,9 @@
 //! Name resolution through the runtime's late binder (`LateBinder`, the
 //! cache every FOT name entry goes through), for `nameclient bench`: a
-//! cold resolution (the binder has no answer: one `resolve` call to the
-//! resolver) against a cached one (answered from the binder's table, no
-//! call at all). The very first resolution, which also looks the
+//! cold resolution (the binder has no answer: it asks the registry that
+//! the resolver is still the incarnation it is connected to, then makes
+//! one `resolve` call) against a cached one (answered from the binder's
+//! table, no call at all). The very first resolution, which also looks the
 //! resolver up in the registry and connects to it, is timed on its own.
 
 use alloc::format;
@@ -43,7 +44,7 @@ pub fn run(n: u64) -> Result<(), String> {
         "name resolution, first (registry, connect, resolve)",
         alloc::vec![first],
     );
-    report("name resolution via binder, cold (one resolve call)", cold);
+    report("name resolution via binder, cold (registry + resolve)", cold);
     report("name resolution via binder, cached (no call)", cached);
     let stats = binder.stats();
     if stats.resolves != n || stats.hits != n {
