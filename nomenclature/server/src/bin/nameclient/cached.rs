@@ -44,7 +44,10 @@ pub fn run(n: u64) -> Result<(), String> {
         "name resolution, first (registry, connect, resolve)",
         alloc::vec![first],
     );
-    report("name resolution via binder, cold (registry + resolve)", cold);
+    report(
+        "name resolution via binder, cold (registry + resolve)",
+        cold,
+    );
     report("name resolution via binder, cached (no call)", cached);
     let stats = binder.stats();
     if stats.resolves != n || stats.hits != n {
