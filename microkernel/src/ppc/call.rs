@@ -229,12 +229,10 @@ fn reply_frames(
     buf: u64,
     len: usize,
 ) -> Option<Frames> {
-    let page = buf / PAGE_SIZE * PAGE_SIZE;
-    let one_page = len > 0 && buf.checked_add(len as u64)? <= page + PAGE_SIZE;
     let cache = server.frame_cache(stack)?;
-    if !one_page || !server.owns_page(page) {
+    let Some(page) = cached_page(server, buf, len) else {
         return Frames::of(program, buf, len, false);
-    }
+    };
     let offset = buf - page;
     if let Some(frame) = cache.reply(page) {
         return Some(Frames::page(frame + offset, len));
@@ -242,6 +240,14 @@ fn reply_frames(
     let frames = Frames::of(program, buf, len, false)?;
     cache.set_reply(page, frames.first()? - offset);
     Some(frames)
+}
+
+/// The page of `server`'s stacks holding all of a `len`-byte reply at
+/// `buf` — the replies whose frames are remembered — if there is one.
+fn cached_page(server: &gate::Server, buf: u64, len: usize) -> Option<u64> {
+    let page = buf / PAGE_SIZE * PAGE_SIZE;
+    let one_page = len > 0 && buf.checked_add(len as u64)? <= page + PAGE_SIZE;
+    (one_page && server.owns_page(page)).then_some(page)
 }
 
 /// [`reply_frames`] when they are remembered (no page-table walk); `None`
@@ -252,11 +258,7 @@ fn remembered_reply_frames(
     buf: u64,
     len: usize,
 ) -> Option<Frames> {
-    let page = buf / PAGE_SIZE * PAGE_SIZE;
-    let one_page = len > 0 && buf.checked_add(len as u64)? <= page + PAGE_SIZE;
-    if !one_page || !server.owns_page(page) {
-        return None;
-    }
+    let page = cached_page(server, buf, len)?;
     let frame = server.frame_cache(stack)?.reply(page)?;
     Some(Frames::page(frame + (buf - page), len))
 }

@@ -110,13 +110,7 @@ pub fn leave_with<T>(
     };
     let server = core::mem::replace(&mut t.program, call.caller_program.take());
     t.root = call.caller_root;
-    let caller = match &t.program {
-        Some(p) => {
-            p.space.activate_root(t.root);
-            Some(p.id)
-        }
-        None => None,
-    };
+    let caller = activate_caller(&t.program, t.root);
     *frame = call.caller;
     finish(call, found);
     let program_call = matches!(call.kind, CallKind::Program { .. });
@@ -141,13 +135,7 @@ fn leave_settling(settle: bool) -> Option<(CallFrame, bool)> {
     let mut f = t.calls.pop()?;
     t.program = f.caller_program.take();
     t.root = f.caller_root;
-    let caller = match &t.program {
-        Some(p) => {
-            p.space.activate_root(t.root);
-            Some(p.id)
-        }
-        None => None,
-    };
+    let caller = activate_caller(&t.program, t.root);
     let settled = settle
         && !resched
         && matches!(f.kind, CallKind::Program { .. })
@@ -156,6 +144,14 @@ fn leave_settling(settle: bool) -> Option<(CallFrame, bool)> {
         g.unlock_keep_irqs_off();
     }
     Some((f, settled))
+}
+
+/// Loads page-table root `root` of `program`, the one a thread runs again
+/// (its caller's, just put back); that program's id, if there is one.
+fn activate_caller(program: &Option<Arc<Program>>, root: u64) -> Option<u64> {
+    let p = program.as_ref()?;
+    p.space.activate_root(root);
+    Some(p.id)
 }
 
 /// How deep the current thread is in calls (0: in its own program).

@@ -302,25 +302,35 @@ fn restart(s: &Setup) -> Outcome {
     Ok(())
 }
 
+/// A fresh gate object every context may call (EXEC by default) and
+/// delete.
+fn public_gate() -> Result<ObjId, String> {
+    let dflt = RW | Perms::EXEC | Perms::DELETE;
+    sys::obj_create(SMALL, ObjFlags::EMPTY, dflt, ObjId::NIL).map_err(err)
+}
+
+/// A client of the server being started behind `gate`, once it has
+/// registered (waiting up to a second).
+fn bound_client(gate: ObjId) -> Result<echo::Client<Gate>, String> {
+    for _ in 0..500 {
+        if let Ok(c) = client(gate) {
+            return Ok(c);
+        }
+        sys::thread_sleep(2_000_000).map_err(err)?;
+    }
+    Err("the server never registered".into())
+}
+
 /// The kernel remembers which object a gate object's ID names, with the
 /// server behind it; deleting the object must reach the very next call,
 /// even while a mapping keeps the deleted object itself alive.
 fn deleted_gate() -> Outcome {
-    let dflt = RW | Perms::EXEC | Perms::DELETE;
-    let gate = sys::obj_create(SMALL, ObjFlags::EMPTY, dflt, ObjId::NIL).map_err(err)?;
+    let gate = public_gate()?;
     let slot = utest::objsetup::scratch_slot();
     sys::obj_map(slot, gate, Perms::READ).map_err(err)?;
     let pid = sys::program_spawn("utest", &format!("ppcserver {gate}")).map_err(err)?;
     let outcome = (|| -> Outcome {
-        let mut bound = None;
-        for _ in 0..500 {
-            if let Ok(c) = client(gate) {
-                bound = Some(c);
-                break;
-            }
-            sys::thread_sleep(2_000_000).map_err(err)?;
-        }
-        let mut c = bound.ok_or("the server never registered")?;
+        let mut c = bound_client(gate)?;
         for i in 0..3 {
             let got = c.ping(i);
             ensure!(got == Ok(i + 1), "before the delete: {got:?}");
@@ -346,8 +356,7 @@ fn deleted_gate() -> Outcome {
 /// handler's read of that address faults (the server ends, the caller gets
 /// `ServerFaulted`) and the caller's bytes stay as they were.
 fn isolated() -> Outcome {
-    let dflt = RW | Perms::EXEC | Perms::DELETE;
-    let gate = sys::obj_create(SMALL, ObjFlags::EMPTY, dflt, ObjId::NIL).map_err(err)?;
+    let gate = public_gate()?;
     let private = sys::obj_create(SMALL, ObjFlags::EMPTY, RW, ObjId::NIL).map_err(err)?;
     let base = sys::obj_map(PEEK_SLOT, private, RW).map_err(err)? as *mut u64;
     let at = protocols::object::BASE_OFFSET as usize / 8;
@@ -357,15 +366,7 @@ fn isolated() -> Outcome {
     unsafe { base.add(at).write_volatile(SECRET) };
     let pid = sys::program_spawn("utest", &format!("ppcserver {gate}")).map_err(err)?;
     let outcome = (|| -> Outcome {
-        let mut bound = None;
-        for _ in 0..500 {
-            if let Ok(c) = client(gate) {
-                bound = Some(c);
-                break;
-            }
-            sys::thread_sleep(2_000_000).map_err(err)?;
-        }
-        let mut c = bound.ok_or("the server never registered")?;
+        let mut c = bound_client(gate)?;
         ensure!(c.ping(1) == Ok(2), "the server answers");
         let got = c.fail(PEEK_CODE);
         ensure!(
